@@ -1,0 +1,12 @@
+"""paper-assistant: questions over research-paper abstracts, answered with checked citations."""
+
+import os
+
+# Library telemetry is off by default: this tool makes no network calls of its own accord.
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from assistant.api import Assistant
+
+__all__ = ["Assistant"]

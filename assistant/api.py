@@ -1,0 +1,57 @@
+"""The Python question API: one `Assistant` that the CLI, the UI and the evals all go through."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import NotIndexed
+from assistant.index import PaperIndex, Progress
+from assistant.ingestion import IngestReport, ingest_paths
+from assistant.settings import Settings
+from assistant.stats import collection_stats
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+
+class Assistant:
+    """Built from settings; pass `embeddings` or a Chroma `client` to replace the real ones."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        client=None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embeddings = embeddings
+        self._client = client
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is not None:
+            return self._embeddings
+        from assistant.embeddings import MiniLMEmbeddings
+
+        return MiniLMEmbeddings(self.settings.embed_batch_size, self.settings.embed_threads)
+
+    @cached_property
+    def index(self) -> PaperIndex:
+        return PaperIndex(
+            self.settings, lambda texts: self.embeddings.embed_documents(texts), self._client
+        )
+
+    def ingest(
+        self, paths: list[str | Path] | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """Index files or folders; none means the bundled corpus. Re-running is cheap."""
+        return ingest_paths(self.index, [Path(p) for p in paths or []], progress)
+
+    def stats(self) -> dict:
+        papers = self.index.papers()
+        if not papers:
+            raise NotIndexed()
+        return collection_stats(papers)

@@ -1,0 +1,223 @@
+"""The paper index: a Chroma collection (vectors + filterable metadata) and a BM25 index beside it.
+
+Chroma has no transactions, so writes go through a journal: before touching the
+collection we save the previous version of every record we are about to change.
+If the write fails, or the process dies mid-write, the journal puts the previous
+state back (at once, or the next time the index is opened).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.errors import IndexWriteFailed, StoreUnavailable
+from assistant.settings import Settings
+from assistant.sparse import SparseIndex, fingerprint
+from ingest.records import PaperRecord, embedding_text, merge
+
+Progress = Callable[[int, int], None]
+EmbedDocuments = Callable[[list[str]], list[list[float]]]
+WRITE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: int
+    updated: int
+    unchanged: int
+
+
+def chroma_client(settings: Settings):
+    """Embedded Chroma in the data folder, or a `chroma run` server when a host is set."""
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_host is None:
+        path = settings.data_dir / "chroma"
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    except Exception as error:
+        raise StoreUnavailable(
+            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+            f"({error}) - start it with 'chroma run --port {settings.chroma_port}', or unset "
+            "ASSISTANT_CHROMA_HOST to use the embedded index"
+        ) from None
+
+
+def name_key(name: str) -> str:
+    """Authors match whatever the case or accents: 'José Forré' -> 'jose forre'."""
+    text = unicodedata.normalize("NFKD", name)
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
+
+
+def to_metadata(record: PaperRecord) -> dict[str, Any]:
+    """Flat metadata for Chroma `where` filters, plus the whole record to rebuild it from."""
+    meta: dict[str, Any] = {
+        "record": record.to_json(),
+        "text_hash": record.text_hash,
+        "record_hash": record.record_hash,
+        "title": record.title,
+        "title_key": record.title_key,
+        "year": record.year,
+        "venue": record.venue,
+        "doi": record.doi,
+        "arxiv_id": record.arxiv_id,
+        "authors": list(record.authors),
+        "author_keys": [name_key(a) for a in record.authors],
+        "sources": list(dict.fromkeys(s.file for s in record.sources)),
+        "source_kinds": list(dict.fromkeys(s.kind for s in record.sources)),
+        "listed_on": list(record.listed_on),
+    }
+    return {key: value for key, value in meta.items() if value not in (None, [])}
+
+
+class PaperIndex:
+    """Chroma and BM25 kept in step. `embed_documents` is only called for new or changed
+    text, so an unchanged re-ingest never loads the embedding model."""
+
+    def __init__(self, settings: Settings, embed_documents: EmbedDocuments, client=None) -> None:
+        self.settings = settings
+        self.embed_documents = embed_documents
+        self.client = client if client is not None else chroma_client(settings)
+        folder = settings.data_dir
+        self.journal = folder / f"{settings.collection}.journal.json"
+        self.sparse = SparseIndex(folder / "bm25" / settings.collection)
+        try:
+            self.collection = self.client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as error:
+            raise StoreUnavailable(
+                f"Cannot open the Chroma collection '{settings.collection}' ({error}) - check "
+                "ASSISTANT_CHROMA_HOST/PORT, or that the data folder is readable"
+            ) from None
+        if self.journal.exists():
+            self._roll_back()
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def papers(self) -> list[PaperRecord]:
+        stored = self.collection.get(include=["metadatas"])
+        return [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]
+
+    def upsert(self, papers: list[PaperRecord], progress: Progress | None = None) -> Changes:
+        """Add new papers, update changed ones, re-embed only those whose text changed."""
+        existing = self._existing()
+        to_embed: list[PaperRecord] = []
+        meta_only: list[PaperRecord] = []
+        added: set[str] = set()
+        unchanged = 0
+        for paper in papers:
+            old = existing.get(paper.id) or existing.get(paper.title_key)
+            if old is None:
+                to_embed.append(paper)
+                added.add(paper.id)
+                continue
+            new = merge(old, paper)
+            if new.record_hash == old.record_hash:
+                unchanged += 1
+            elif new.text_hash == old.text_hash:
+                meta_only.append(new)
+            else:
+                to_embed.append(new)
+        vectors = self._embed(to_embed, progress)
+        if to_embed or meta_only:
+            self._write(to_embed, vectors, meta_only, added)
+        self.sync_sparse()
+        return Changes(len(added), len(to_embed) - len(added) + len(meta_only), unchanged)
+
+    def sync_sparse(self) -> None:
+        """Rebuild the BM25 index if it was not built from exactly what Chroma holds."""
+        stored = self.collection.get(include=["metadatas", "documents"])
+        versions = {
+            i: m["text_hash"] for i, m in zip(stored["ids"], stored["metadatas"], strict=True)
+        }
+        version = fingerprint(versions)
+        if self.sparse.stored_fingerprint() != version:
+            self.sparse.rebuild(stored["ids"], stored["documents"], version)
+
+    def _existing(self) -> dict[str, PaperRecord]:
+        """Stored papers by id and by title key, so a paper seen again under another id
+        (a DOI now known, say) merges into the record it already has."""
+        found: dict[str, PaperRecord] = {}
+        for paper in self.papers():
+            found[paper.id] = paper
+            found.setdefault(paper.title_key, paper)
+        return found
+
+    def _embed(self, papers: list[PaperRecord], progress: Progress | None):
+        vectors: list[list[float]] = []
+        step = self.settings.embed_batch_size * self.settings.embed_threads
+        for start in range(0, len(papers), step):
+            texts = [embedding_text(p) for p in papers[start : start + step]]
+            vectors += self.embed_documents(texts)
+            if progress:
+                progress(min(start + step, len(papers)), len(papers))
+        return vectors
+
+    def _write(self, embedded, vectors, meta_only, added_ids: set[str]) -> None:
+        changed = [p.id for p in embedded + meta_only if p.id not in added_ids]
+        include = ["embeddings", "documents", "metadatas"]
+        previous = self.collection.get(ids=changed, include=include) if changed else None
+        self._save_journal(sorted(added_ids), previous)
+        try:
+            for start in range(0, len(embedded), WRITE_BATCH):
+                batch = embedded[start : start + WRITE_BATCH]
+                self.collection.upsert(
+                    ids=[p.id for p in batch],
+                    embeddings=vectors[start : start + WRITE_BATCH],
+                    documents=[embedding_text(p) for p in batch],
+                    metadatas=[to_metadata(p) for p in batch],
+                )
+            if meta_only:
+                self.collection.update(
+                    ids=[p.id for p in meta_only], metadatas=[to_metadata(p) for p in meta_only]
+                )
+        except Exception as error:
+            self._roll_back()
+            raise IndexWriteFailed(
+                f"Writing to the index failed ({error}); the previous index was restored - "
+                "run the same 'assistant ingest' again"
+            ) from error
+        self.journal.unlink()
+
+    def _save_journal(self, added: list[str], previous: dict | None) -> None:
+        entry = {"added": added, "ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        if previous:
+            entry |= {
+                "ids": previous["ids"],
+                "embeddings": [list(map(float, e)) for e in previous["embeddings"]],
+                "documents": previous["documents"],
+                "metadatas": previous["metadatas"],
+            }
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.journal.with_suffix(".tmp")
+        staging.write_text(json.dumps(entry))
+        os.replace(staging, self.journal)
+
+    def _roll_back(self) -> None:
+        """Put back what the journal saved: remove papers the failed write added, restore
+        the previous version of the ones it changed."""
+        entry = json.loads(self.journal.read_text())
+        if entry["added"]:
+            self.collection.delete(ids=entry["added"])
+        if entry["ids"]:
+            self.collection.upsert(
+                ids=entry["ids"],
+                embeddings=entry["embeddings"],
+                documents=entry["documents"],
+                metadatas=entry["metadatas"],
+            )
+        self.journal.unlink()
+        self.sync_sparse()

@@ -1,0 +1,75 @@
+"""The clean-up and checks every format parser applies, so all formats make records alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ingest.parsed import Parsed, Skipped
+from ingest.records import PaperRecord, Source
+
+
+def clean_text(text: object) -> str:
+    """Runs of whitespace (newlines included) become one space; None becomes ''."""
+    return " ".join(str(text).split()) if text is not None else ""
+
+
+def parse_year(value: object) -> int | None:
+    """2021, '2021' and '2021-05-01' are 2021; empty is None; anything else is a ValueError."""
+    text = clean_text(value)
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})([-/T].*)?", text)
+    if match is None:
+        raise ValueError(text)
+    return int(match.group(1))
+
+
+def to_record(
+    source: Source,
+    line: int | None,
+    label: str,
+    *,
+    title: object,
+    abstract: object,
+    authors: Iterable[object] = (),
+    year: object = None,
+    venue: object = None,
+    url: object = None,
+    doi: object = None,
+    arxiv_id: object = None,
+) -> PaperRecord | Skipped:
+    """The record, or why it is skipped; `label` names a record that has no title ('row 4')."""
+    title, abstract = clean_text(title), clean_text(abstract)
+    if not title:
+        return Skipped(source.file, line, f"{label} has no title - add a title, or remove it")
+    if not abstract:
+        reason = f"'{title}' has a title but no abstract - add an abstract, or remove the entry"
+        return Skipped(source.file, line, reason)
+    try:
+        parsed_year = parse_year(year)
+    except ValueError as error:
+        reason = f"'{title}' has the year '{error}', which is not a number like 2021 - fix the year"
+        return Skipped(source.file, line, reason)
+    return PaperRecord(
+        title=title,
+        abstract=abstract,
+        authors=tuple(name for name in map(clean_text, authors) if name),
+        year=parsed_year,
+        venue=clean_text(venue) or None,
+        sources=(source,),
+        url=clean_text(url) or None,
+        doi=clean_text(doi) or None,
+        arxiv_id=clean_text(arxiv_id) or None,
+    )
+
+
+def collect(items: Iterable[PaperRecord | Skipped]) -> Parsed:
+    """Sort a parser's output into the records read and the records skipped, in order."""
+    parsed = Parsed()
+    for item in items:
+        if isinstance(item, Skipped):
+            parsed.skipped.append(item)
+        else:
+            parsed.records.append(item)
+    return parsed
