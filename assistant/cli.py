@@ -19,8 +19,8 @@ app = typer.Typer(
     help="Ask questions of a collection of research papers.",
     pretty_exceptions_show_locals=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager

@@ -1,0 +1,92 @@
+"""The `assistant` command as a user runs it: exit codes, messages, JSON shape."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+
+
+def test_stats_before_ingest_tells_you_what_to_run():
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 1
+    assert "No papers indexed yet - run 'assistant ingest'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_ingest_files_then_stats_json():
+    result = runner.invoke(app, ["ingest", str(FORMATS / "papers.csv"), str(FORMATS / "arxiv.xml")])
+    assert result.exit_code == 0, result.output
+    assert "added" in result.stdout and "1 skipped" in result.stdout
+    assert (
+        "papers.csv:5: 'Adam: A Method for Stochastic Optimization' has a title but no abstract"
+        in result.stderr
+    )
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert set(stats) >= {"papers", "entries", "by_source", "by_year"}
+    assert stats["by_source"] == {"papers.csv": 2, "arxiv.xml": 2}
+    assert stats["papers"] == 4 and stats["by_year"]["2016"] == 1
+    again = runner.invoke(app, ["ingest", str(FORMATS / "papers.csv"), str(FORMATS / "arxiv.xml")])
+    assert "0 added, 0 updated, 4 unchanged" in again.stdout
+
+
+def test_folder_with_a_bad_file_ingests_the_rest_and_exits_non_zero(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FORMATS / "papers.jsonl", folder)
+    shutil.copy(FORMATS / "broken.bib", folder)
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.7\n\x00\x01\x02binary")
+    result = runner.invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 1
+    assert "scan.pdf: looks like a binary file" in result.stderr
+    assert "1 file(s) could not be ingested" in result.stderr
+    assert "papers.jsonl:" in result.stderr and "broken.bib:" in result.stderr
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["papers"] >= 2
+
+
+def test_missing_path_is_a_clear_error():
+    result = runner.invoke(app, ["ingest", "no/such/file.bib"])
+    assert result.exit_code == 1
+    assert "no/such/file.bib: no such file or folder - check the path" in result.stderr
+
+
+def test_stats_table_is_readable():
+    runner.invoke(app, ["ingest", str(FORMATS / "sample.bib")])
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 0
+    assert "papers from" in result.stdout and "sample.bib" in result.stdout
+
+
+@pytest.mark.slow
+def test_bundled_corpus_end_to_end_with_real_embeddings(tmp_path):
+    """The README's main job: the installed command, the real model, the whole corpus."""
+    import os
+    import subprocess
+    import sys
+
+    command = str(Path(sys.executable).parent / "assistant")
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    first = subprocess.run([command, "ingest"], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "Ingested 368 entries: 352 added, 0 updated, 0 unchanged, 0 skipped." in first.stdout
+    again = subprocess.run([command, "ingest"], env=env, capture_output=True, text=True)
+    assert "0 added, 0 updated, 352 unchanged" in again.stdout
+    stats = subprocess.run([command, "stats", "--json"], env=env, capture_output=True, text=True)
+    numbers = json.loads(stats.stdout)
+    assert (numbers["papers"], numbers["entries"]) == (352, 368)
+    assert numbers["by_kind"] == {
+        "poster_session": 145,
+        "publication_list": 38,
+        "trending_listing": 185,
+    }

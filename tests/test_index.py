@@ -1,0 +1,199 @@
+"""The index: incremental upserts, filterable metadata, BM25 in step, and writes that are
+all-or-nothing even when they fail or the process dies midway."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IndexWriteFailed
+from assistant.index import PaperIndex
+from assistant.ingestion import ingest_paths
+from ingest.load import BUNDLED_CORPUS
+
+ABSTRACT = (
+    "We study {topic} in depth. Our method improves accuracy by 3% on two benchmarks, and "
+    "we release code. The analysis explains why it works and when it fails in practice, "
+    "and experiments on real data confirm the theory."
+)
+
+
+def listing(folder: Path, name: str, date: str, papers: dict[str, str]) -> Path:
+    body = "\n\n".join(f"{t}\n\n{ABSTRACT.format(topic=a)}" for t, a in papers.items())
+    path = folder / name
+    path.write_text(f"Subscribe\n\n{date}\n\n{body}\n")
+    return path
+
+
+def snapshot(index: PaperIndex) -> dict:
+    stored = index.collection.get(include=["metadatas", "documents", "embeddings"])
+    return {
+        i: (m["record_hash"], d, tuple(round(float(x), 6) for x in e[:8]))
+        for i, m, d, e in zip(
+            stored["ids"],
+            stored["metadatas"],
+            stored["documents"],
+            stored["embeddings"],
+            strict=True,
+        )
+    }
+
+
+def test_reingesting_the_unchanged_corpus_adds_and_embeds_nothing(index, embeddings):
+    first = ingest_paths(index, None)
+    assert (first.added, first.updated, first.unchanged, first.entries) == (352, 0, 0, 368)
+    embedded = embeddings.embedded
+    again = ingest_paths(index, None)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 352)
+    assert embeddings.embedded == embedded == 352
+    assert index.count() == 352
+
+
+def test_changed_abstract_updates_the_record_and_re_embeds_only_it(index, embeddings, tmp_path):
+    page = listing(
+        tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "pruning"}
+    )
+    ingest_paths(index, [page])
+    listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "sparsity"})
+    report = ingest_paths(index, [page])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert embeddings.embedded == 3
+    two = next(p for p in index.papers() if p.title == "Paper Two")
+    assert "sparsity" in two.abstract
+
+
+def test_paper_seen_on_a_new_page_gains_the_source_without_re_embedding(
+    index, embeddings, tmp_path
+):
+    ingest_paths(index, [listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration"})])
+    second = listing(tmp_path, "b.txt", "Mar 12", {"paper one": "calibration"})
+    report = ingest_paths(index, [second])
+    assert (report.added, report.updated) == (0, 1)
+    assert embeddings.embedded == 1
+    (paper,) = index.papers()
+    assert paper.title == "Paper One" and paper.listed_on == ("Mar 21", "Mar 12")
+    assert [s.file for s in paper.sources] == ["a.txt", "b.txt"]
+
+
+def test_metadata_is_filterable_in_chroma(index):
+    ingest_paths(index, None)
+    year = index.collection.get(where={"year": {"$gte": 2025}})
+    assert len(year["ids"]) == 6
+    poster = index.collection.get(where={"source_kinds": {"$contains": "poster_session"}})
+    assert len(poster["ids"]) == 145
+    author = index.collection.get(where={"author_keys": {"$contains": "patrick forre"}})
+    titles = [m["title"] for m in author["metadatas"]]
+    assert titles == ["Equivariance-aware Architectural Optimization of Neural Networks"]
+    listed = index.collection.get(where={"listed_on": {"$contains": "Mar 13"}})
+    assert len(listed["ids"]) == 72
+
+
+def test_bm25_index_matches_chroma_and_is_rebuilt_when_missing(index, settings):
+    ingest_paths(index, None)
+    retriever, ids = index.sparse.load()
+    assert sorted(ids) == sorted(index.collection.get()["ids"])
+    import shutil
+
+    shutil.rmtree(index.sparse.folder)
+    PaperIndex(settings, lambda texts: [], client=index.client).sync_sparse()
+    retriever, ids = index.sparse.load()
+    from assistant.sparse import tokenize
+
+    docs, _ = retriever.retrieve(tokenize(["Muon optimizer Schatten quasi-norms"]), k=1)
+    assert ids[docs[0][0]].startswith("title:muon-is-not-that-special")
+
+
+class FlakyCollection:
+    """Chroma collection that fails on its n-th upsert, as a full disk would."""
+
+    def __init__(self, collection, fail_on: int) -> None:
+        self._collection, self._fail_on, self._calls = collection, fail_on, 0
+
+    def upsert(self, **kwargs):
+        self._calls += 1
+        if self._calls == self._fail_on:
+            raise OSError("No space left on device")
+        return self._collection.upsert(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+
+def test_failed_write_restores_the_previous_index_and_the_next_run_completes(index, tmp_path):
+    page = listing(
+        tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "pruning"}
+    )
+    ingest_paths(index, [page])
+    before = snapshot(index)
+    listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "sparsity"})
+    index.collection = FlakyCollection(index.collection, fail_on=2)  # 353 writes = 2 batches
+    with pytest.raises(IndexWriteFailed, match="previous index was restored"):
+        ingest_paths(index, [page, BUNDLED_CORPUS])
+    index.collection = index.collection._collection
+    assert snapshot(index) == before
+    assert not index.journal.exists()
+    report = ingest_paths(index, [page, BUNDLED_CORPUS])
+    assert (report.added, report.updated) == (352, 1)
+    assert index.count() == 354
+
+
+def test_failed_embedding_leaves_the_index_untouched(index, tmp_path):
+    page = listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration"})
+    ingest_paths(index, [page])
+    before = snapshot(index)
+
+    def dies_on_second_batch(texts, calls=[]):  # noqa: B006 - counts calls
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("out of memory")
+        return [[0.1] * 384 for _ in texts]
+
+    index.embed_documents = dies_on_second_batch
+    with pytest.raises(MemoryError):
+        ingest_paths(index, [BUNDLED_CORPUS])
+    assert snapshot(index) == before
+
+
+CRASH_SCRIPT = """
+import os, sys
+from pathlib import Path
+from assistant.index import PaperIndex
+from assistant.ingestion import ingest_paths
+from assistant.settings import Settings
+
+index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), lambda t: [[0.5] * 384 for _ in t])
+real_upsert = index.collection.upsert
+
+class Dies:
+    def __getattr__(self, name):
+        return getattr(index.collection_real, name)
+    def upsert(self, **kwargs):
+        real_upsert(**kwargs)
+        os._exit(3)  # killed after the first batch landed
+
+index.collection_real, index.collection = index.collection, Dies()
+ingest_paths(index, None)
+"""
+
+
+@pytest.mark.slow
+def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
+    settings, embeddings
+):
+    settings.data_dir.mkdir(parents=True)
+    index = PaperIndex(settings, embeddings.embed_documents)
+    ingest_paths(index, [Path(__file__).parent / "fixtures" / "formats" / "papers.csv"])
+    before = snapshot(index)
+    del index
+    crash = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CRASH_SCRIPT), str(settings.data_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert crash.returncode == 3, crash.stderr
+    reopened = PaperIndex(settings, embeddings.embed_documents)
+    assert not reopened.journal.exists()
+    assert snapshot(reopened) == before
+    assert ingest_paths(reopened, None).added == 352

@@ -1,0 +1,93 @@
+"""Reading files: every bad input gets a message naming the file (and line) and the fix."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import UnknownFormat, UnreadableFile
+from ingest.load import load_paths, parse_file, read_text
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+LIMIT = 20_000_000
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def test_not_utf8_names_file_line_and_fix(tmp_path):
+    path = write(
+        tmp_path, "latin.bib", "@article{a,\n title={x},\n abstract={caf\xe9}}".encode("latin-1")
+    )
+    with pytest.raises(
+        UnreadableFile, match=r"latin\.bib:3: not UTF-8 .*re-save the file as UTF-8"
+    ):
+        read_text(path, LIMIT)
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(UnreadableFile, match=r"empty\.csv: the file is empty"):
+        read_text(write(tmp_path, "empty.csv", "  \n\n"), LIMIT)
+
+
+def test_binary_file(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100)
+    with pytest.raises(UnreadableFile, match=r"image\.png: looks like a binary file.*export"):
+        read_text(write(tmp_path, "image.png", png), LIMIT)
+
+
+def test_fifty_megabyte_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.jsonl"
+    with path.open("wb") as f:
+        f.truncate(50_000_000)
+    with pytest.raises(
+        UnreadableFile,
+        match=r"huge\.jsonl: 50\.0 MB is over the 20 MB limit.*ASSISTANT_MAX_FILE_MB",
+    ):
+        read_text(path, LIMIT)
+
+
+def test_unknown_format_lists_what_is_accepted(tmp_path):
+    path = write(tmp_path, "notes.txt", "Buy milk.\nCall Bob about the grant.\n")
+    with pytest.raises(
+        UnknownFormat, match=r"notes\.txt: format not recognised - expected .*BibTeX"
+    ):
+        parse_file(path, LIMIT)
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(UnreadableFile, match="no such file or folder"):
+        load_paths([tmp_path / "nope.bib"], LIMIT)
+
+
+def test_format_is_detected_from_content_not_the_file_name(tmp_path):
+    bib = write(tmp_path, "export.txt", (FORMATS / "sample.bib").read_text())
+    csv = write(tmp_path, "table.dat", (FORMATS / "papers.csv").read_text())
+    atom = write(tmp_path, "feed", (FORMATS / "arxiv.xml").read_text())
+    kinds = {
+        p.sources[0].kind for path in (bib, csv, atom) for p in parse_file(path, LIMIT).records
+    }
+    assert kinds == {"bibtex", "csv", "arxiv_atom"}
+
+
+def test_folder_with_good_and_bad_files_loads_the_good_and_reports_the_bad(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(FORMATS / "papers.csv", folder)
+    shutil.copy(FORMATS / "sample.bib", folder)
+    shutil.copy(FORMATS / "broken.xml", folder)
+    write(folder, "empty.jsonl", "")
+    write(folder, "photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    write(folder, ".hidden.csv", "garbage")
+    loaded = load_paths([folder], LIMIT)
+    failed = " | ".join(str(e) for e in loaded.failed)
+    assert len(loaded.failed) == 3
+    assert "broken.xml:" in failed and "empty.jsonl: the file is empty" in failed
+    assert "photo.jpg: looks like a binary file" in failed
+    assert {p.sources[0].kind for p in loaded.papers} == {"csv", "bibtex"}
+    reasons = " ".join(str(s) for s in loaded.skipped)
+    assert "papers.csv:" in reasons and "no abstract" in reasons
+    assert loaded.entries == len(loaded.papers)
