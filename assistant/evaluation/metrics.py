@@ -1,0 +1,140 @@
+"""Eval metrics as pure functions: lists of titles and answers in, numbers out.
+
+No I/O and no model calls, so each metric can be tested on hand-made cases whose answers are
+worked out by hand. Titles are compared through `normalise_title`, the key the index and the
+dataset loader match on, so case and punctuation never turn a hit into a miss. A metric that
+is undefined for a case (nothing expected, nothing cited) is None, and averages skip it rather
+than count it as 0 or 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from ingest.records import normalise_title
+
+
+def recall_at_k(ranked: Sequence[str], expected: Sequence[str], k: int) -> float | None:
+    """Share of the expected papers among the first k retrieved: did retrieval find them?"""
+    wanted = _keys(expected)
+    if not wanted:
+        return None
+    return len(wanted & _keys(ranked[: _check_k(k)])) / len(wanted)
+
+
+def reciprocal_rank(ranked: Sequence[str], expected: Sequence[str]) -> float | None:
+    """1/rank of the first expected paper: how far down the first useful hit sits."""
+    wanted = _keys(expected)
+    if not wanted:
+        return None
+    rank = next((n for n, title in enumerate(ranked, 1) if normalise_title(title) in wanted), None)
+    return 0.0 if rank is None else 1 / rank
+
+
+def ndcg_at_k(ranked: Sequence[str], expected: Sequence[str], k: int = 10) -> float | None:
+    """Binary-relevance nDCG: rewards expected papers near the top, not just anywhere in k.
+    A repeated title still takes its place in the ranking but gains nothing the second time."""
+    wanted = _keys(expected)
+    if not wanted:
+        return None
+    seen: set[str] = set()
+    gain = 0.0
+    for position, title in enumerate(ranked[: _check_k(k)], 1):
+        key = normalise_title(title)
+        if key in wanted and key not in seen:
+            gain += 1 / math.log2(position + 1)
+        seen.add(key)
+    ideal = sum(1 / math.log2(position + 1) for position in range(1, min(len(wanted), k) + 1))
+    return gain / ideal
+
+
+def citation_recall(cited: Sequence[str], expected: Sequence[str]) -> float | None:
+    """Share of the expected papers the answer cited: did it ground itself in the right ones?"""
+    wanted = _keys(expected)
+    if not wanted:
+        return None
+    return len(wanted & _keys(cited)) / len(wanted)
+
+
+def citation_precision(cited: Sequence[str], expected: Sequence[str]) -> float | None:
+    """Share of the distinct cited papers that were expected: did it cite anything off-topic?"""
+    given = _keys(cited)
+    if not given:
+        return None
+    return len(given & _keys(expected)) / len(given)
+
+
+def mentions_all(answer: str, must_mention: Sequence[str]) -> bool | None:
+    """Whether the answer states every required fact. Case, spacing and LaTeX escapes are
+    ignored, because the answer may quote an abstract's `93.2\\%` as `93.2%` or wrap lines."""
+    if not must_mention:
+        return None
+    text = _plain(answer)
+    return all(_plain(phrase) in text for phrase in must_mention)
+
+
+def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int | None]:
+    """Precision and recall of refusing, from (should_refuse, did_refuse) per case: refusing
+    everything and refusing nothing must both score badly. None where a ratio has no cases."""
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    for should, did in pairs:  # true/false by agreement, positive/negative by what it did
+        counts[("t" if should == did else "f") + ("p" if did else "n")] += 1
+    refused, should_refuse = counts["tp"] + counts["fp"], counts["tp"] + counts["fn"]
+    return {
+        "precision": counts["tp"] / refused if refused else None,
+        "recall": counts["tp"] / should_refuse if should_refuse else None,
+        **counts,
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100), interpolated linearly as numpy.percentile does by default,
+    for latency p50/p95. None when no case was timed."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile q must be between 0 and 100, got {q}")
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Average of the defined values: a None (undefined for that case) is left out, not 0."""
+    kept = [value for value in values if value is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def summarise(rows: Sequence[dict], keys: Sequence[str]) -> dict:
+    """Per-case metric rows averaged overall and per question type, with case counts, so a
+    report shows which kind of question fails. Booleans average as 0/1; None (or a missing
+    key) is left out of that metric's average."""
+
+    def averages(group: Sequence[dict]) -> dict:
+        return {key: mean(row.get(key) for row in group) for key in keys} | {"cases": len(group)}
+
+    types = sorted({row["type"] for row in rows})
+    return {
+        "overall": averages(rows),
+        "by_type": {kind: averages([row for row in rows if row["type"] == kind]) for kind in types},
+    }
+
+
+def _keys(titles: Iterable[str]) -> set[str]:
+    return {normalise_title(title) for title in titles}
+
+
+def _check_k(k: int) -> int:
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    return k
+
+
+def _plain(text: str) -> str:
+    """Casefolded, LaTeX escapes such as `\\%` unescaped, whitespace runs made one space."""
+    text = re.sub(r"\\([^A-Za-z\s])", r"\1", text.casefold())
+    return " ".join(text.split())
