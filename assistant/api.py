@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import NotIndexed
 from assistant.index import PaperIndex, Progress
 from assistant.ingestion import IngestReport, ingest_paths
+from assistant.retrieval import Hits, Mode, Retriever
 from assistant.settings import Settings
 from assistant.stats import collection_stats
 
@@ -40,15 +41,33 @@ class Assistant:
 
     @cached_property
     def index(self) -> PaperIndex:
-        return PaperIndex(
-            self.settings, lambda texts: self.embeddings.embed_documents(texts), self._client
-        )
+        return PaperIndex(self.settings, self._embed, self._client)
+
+    def _embed(self, texts: list[str], progress: Progress | None) -> list[list[float]]:
+        from assistant.embeddings import embed_with_progress
+
+        return embed_with_progress(self.embeddings, texts, progress)
 
     def ingest(
         self, paths: list[str | Path] | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Index files or folders; none means the bundled corpus. Re-running is cheap."""
         return ingest_paths(self.index, [Path(p) for p in paths or []], progress)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.index, lambda text: self.embeddings.embed_query(text))
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: dict[str, Any] | None = None,
+        mode: Mode = "hybrid",
+    ) -> Hits:
+        """Papers for a question, best first. Filters are explicit (`filters={"year":
+        [2022, 2026], "author": "Juho Lee"}`) and read from the question itself."""
+        return self.retriever.search(query, k, filters, mode)
 
     def stats(self) -> dict:
         papers = self.index.papers()

@@ -74,6 +74,93 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _year_range(text: str | None) -> list[int | None] | None:
+    """'2021' is that year; '2021:2026', '2021:' and ':2020' are ranges."""
+    if text is None:
+        return None
+    low, _, high = text.replace("-", ":").partition(":")
+    try:
+        years = [int(low) if low else None, int(high) if high else None]
+    except ValueError:
+        message = f"{text!r} is not a year like 2021 or a range like 2021:2026"
+        raise typer.BadParameter(message) from None
+    return years if ":" in text.replace("-", ":") else [years[0], years[0]]
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    k: Annotated[int, typer.Option("-k", help="How many papers (more for 'which papers').")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    retrieval: Annotated[
+        str, typer.Option(help="hybrid (dense + BM25), dense or bm25.")
+    ] = "hybrid",
+    year: Annotated[
+        str | None, typer.Option(help="2021, or a range 2021:2026, 2021:, :2020.")
+    ] = None,
+    author: Annotated[
+        list[str] | None, typer.Option(help="Author name; repeat for any of several.")
+    ] = None,
+    venue: Annotated[str | None, typer.Option(help="Venue, e.g. arXiv.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="poster, trending, publications, or a file name.")
+    ] = None,
+    listed_on: Annotated[str | None, typer.Option(help="Listing date, e.g. 'Mar 21'.")] = None,
+) -> None:
+    """Find the papers a question is about, best first, with the filters that applied."""
+    filters = {
+        "year": _year_range(year),
+        "author": author,
+        "venue": venue,
+        "source": source,
+        "listed_on": listed_on,
+    }
+    with user_errors():
+        hits = _assistant().search(query, k=k, filters=filters, mode=retrieval)
+    if as_json:
+        print(json.dumps(search_json(hits), indent=2, ensure_ascii=False))
+        return
+    table = Table("#", "score", "year", "title", "authors", "sources", "found by")
+    for rank, hit in enumerate(hits, 1):
+        paper = hit.paper
+        authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+        sources = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
+        table.add_row(
+            str(rank), f"{hit.score:.3f}", str(paper.year or ""), paper.title, authors, sources,
+            "+".join(hit.found_by),
+        )  # fmt: skip
+    out.print(table)
+    for applied in hits.filters.describe():
+        out.print(f"filter: {applied['field']} = {applied['value']} (from '{applied['from']}')")
+    if not hits:
+        out.print("No paper matched.")
+
+
+def search_json(hits) -> dict:
+    return {
+        "query": hits.question.text,
+        "mode": hits.mode,
+        "filters": hits.filters.describe(),
+        "wants_all": hits.question.wants_all,
+        "hits": [
+            {
+                "rank": rank,
+                "id": hit.paper.id,
+                "title": hit.paper.title,
+                "authors": list(hit.paper.authors),
+                "year": hit.paper.year,
+                "venue": hit.paper.venue,
+                "sources": sorted({s.file for s in hit.paper.sources}),
+                "listed_on": list(hit.paper.listed_on),
+                "score": round(hit.score, 4),
+                "similarity": round(hit.similarity, 4),
+                "found_by": list(hit.found_by),
+            }
+            for rank, hit in enumerate(hits, 1)
+        ],
+    }
+
+
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """How many papers are indexed, by source, year and venue."""

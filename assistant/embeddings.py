@@ -8,12 +8,14 @@ sentence-transformers to a cosine of 0.99999 (tests/test_embeddings.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+Progress = Callable[[int, int], None]
 MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
 HEADS = 12
 
@@ -43,16 +45,27 @@ class MiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
         """Batches run on `threads` threads with single-threaded BLAS: numpy's elementwise
-        work is single-threaded, so splitting batches is what uses every core."""
+        work is single-threaded, so splitting batches is what uses every core. One pool
+        for the whole list keeps both threads busy to the end; `progress` hears of each
+        batch as it lands."""
         from threadpoolctl import threadpool_limits
 
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        # Similar lengths share a batch, so little compute goes into padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ranked = [texts[i] for i in order]
+        batches = [ranked[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        done, parts = 0, []
         with threadpool_limits(1), ThreadPoolExecutor(self.threads) as pool:
-            return np.vstack(list(pool.map(self._embed_batch, batches)))
+            for batch, part in zip(batches, pool.map(self._embed_batch, batches), strict=True):
+                parts.append(part)
+                done += len(batch)
+                if progress:
+                    progress(done, len(texts))
+        return np.vstack(parts)[np.argsort(order)]
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         tokenizer, w = self._model
@@ -70,6 +83,20 @@ class MiniLMEmbeddings(Embeddings):
             x = _encoder_layer(x, padding, w, f"encoder.layer.{layer}.")
         pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
+def embed_with_progress(
+    embeddings: Embeddings, texts: list[str], progress: Progress | None, chunk: int = 64
+) -> list[list[float]]:
+    """Our model reports every batch itself; any other LangChain model is called in chunks."""
+    if isinstance(embeddings, MiniLMEmbeddings):
+        return embeddings.embed(texts, progress).tolist()
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), chunk):
+        vectors += embeddings.embed_documents(texts[start : start + chunk])
+        if progress:
+            progress(min(start + chunk, len(texts)), len(texts))
+    return vectors
 
 
 def _encoder_layer(x: np.ndarray, padding: np.ndarray, w: dict, p: str) -> np.ndarray:

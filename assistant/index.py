@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.catalog import catalog_row
 from assistant.errors import IndexWriteFailed, StoreUnavailable
 from assistant.settings import Settings
 from assistant.sparse import SparseIndex, fingerprint
-from ingest.records import PaperRecord, embedding_text, merge
+from ingest.records import PaperRecord, embedding_text, merge, normalise_name
 
 Progress = Callable[[int, int], None]
-EmbedDocuments = Callable[[list[str]], list[list[float]]]
+Embed = Callable[[list[str], Progress | None], list[list[float]]]
 WRITE_BATCH = 256
 
 
@@ -52,12 +52,6 @@ def chroma_client(settings: Settings):
         ) from None
 
 
-def name_key(name: str) -> str:
-    """Authors match whatever the case or accents: 'José Forré' -> 'jose forre'."""
-    text = unicodedata.normalize("NFKD", name)
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
-
-
 def to_metadata(record: PaperRecord) -> dict[str, Any]:
     """Flat metadata for Chroma `where` filters, plus the whole record to rebuild it from."""
     meta: dict[str, Any] = {
@@ -71,7 +65,7 @@ def to_metadata(record: PaperRecord) -> dict[str, Any]:
         "doi": record.doi,
         "arxiv_id": record.arxiv_id,
         "authors": list(record.authors),
-        "author_keys": [name_key(a) for a in record.authors],
+        "author_keys": [normalise_name(a) for a in record.authors],
         "sources": list(dict.fromkeys(s.file for s in record.sources)),
         "source_kinds": list(dict.fromkeys(s.kind for s in record.sources)),
         "listed_on": list(record.listed_on),
@@ -80,12 +74,12 @@ def to_metadata(record: PaperRecord) -> dict[str, Any]:
 
 
 class PaperIndex:
-    """Chroma and BM25 kept in step. `embed_documents` is only called for new or changed
-    text, so an unchanged re-ingest never loads the embedding model."""
+    """Chroma and BM25 kept in step. `embed` is only called for new or changed text, so an
+    unchanged re-ingest never loads the embedding model."""
 
-    def __init__(self, settings: Settings, embed_documents: EmbedDocuments, client=None) -> None:
+    def __init__(self, settings: Settings, embed: Embed, client=None) -> None:
         self.settings = settings
-        self.embed_documents = embed_documents
+        self.embed = embed
         self.client = client if client is not None else chroma_client(settings)
         folder = settings.data_dir
         self.journal = folder / f"{settings.collection}.journal.json"
@@ -131,7 +125,8 @@ class PaperIndex:
                 meta_only.append(new)
             else:
                 to_embed.append(new)
-        vectors = self._embed(to_embed, progress)
+        to_embed.sort(key=lambda p: len(embedding_text(p)))  # similar lengths batch together
+        vectors = self.embed([embedding_text(p) for p in to_embed], progress) if to_embed else []
         if to_embed or meta_only:
             self._write(to_embed, vectors, meta_only, added)
         self.sync_sparse()
@@ -139,13 +134,15 @@ class PaperIndex:
 
     def sync_sparse(self) -> None:
         """Rebuild the BM25 index if it was not built from exactly what Chroma holds."""
-        stored = self.collection.get(include=["metadatas", "documents"])
-        versions = {
-            i: m["text_hash"] for i, m in zip(stored["ids"], stored["metadatas"], strict=True)
-        }
-        version = fingerprint(versions)
+        stored = self.collection.get(include=["metadatas"])
+        ids, metadatas = stored["ids"], stored["metadatas"]
+        version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
         if self.sparse.stored_fingerprint() != version:
-            self.sparse.rebuild(stored["ids"], stored["documents"], version)
+            texts = self.collection.get(include=["documents"])
+            by_id = dict(zip(texts["ids"], texts["documents"], strict=True))
+            documents = [by_id[i] for i in ids]
+            rows = [catalog_row(m) for m in metadatas]
+            self.sparse.rebuild(ids, documents, rows, version)
 
     def _existing(self) -> dict[str, PaperRecord]:
         """Stored papers by id and by title key, so a paper seen again under another id
@@ -155,16 +152,6 @@ class PaperIndex:
             found[paper.id] = paper
             found.setdefault(paper.title_key, paper)
         return found
-
-    def _embed(self, papers: list[PaperRecord], progress: Progress | None):
-        vectors: list[list[float]] = []
-        step = self.settings.embed_batch_size * self.settings.embed_threads
-        for start in range(0, len(papers), step):
-            texts = [embedding_text(p) for p in papers[start : start + step]]
-            vectors += self.embed_documents(texts)
-            if progress:
-                progress(min(start + step, len(papers)), len(papers))
-        return vectors
 
     def _write(self, embedded, vectors, meta_only, added_ids: set[str]) -> None:
         changed = [p.id for p in embedded + meta_only if p.id not in added_ids]

@@ -1,4 +1,5 @@
-"""The BM25 side of the index, rebuilt from Chroma's documents so the two never disagree."""
+"""The local side of the index: BM25 over the papers' text and the catalog of their filter
+fields, rebuilt from Chroma whenever it holds something else, so the two never disagree."""
 
 from __future__ import annotations
 
@@ -6,22 +7,30 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.catalog import Catalog
+
+if TYPE_CHECKING:
+    import bm25s
 
 
 def fingerprint(versions: dict[str, str]) -> str:
-    """Names the exact set of (paper id, text hash) pairs an index was built from."""
+    """Names the exact set of (paper id, record hash) pairs an index was built from."""
     text = json.dumps(sorted(versions.items()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tokenize(texts: list[str]):
+def tokenize(texts: list[str], ids: bool = True):
+    """bm25s tokens (English stopwords out); `ids=False` gives plain words, for queries."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", return_ids=ids, show_progress=False)
 
 
 class SparseIndex:
-    """A bm25s index saved in `folder`, with the paper ids in index order and a fingerprint."""
+    """A bm25s index and a catalog saved in `folder`, rows in the same order, and the
+    fingerprint of what they were built from."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -30,7 +39,7 @@ class SparseIndex:
         file = self.folder / "fingerprint"
         return file.read_text() if file.exists() else None
 
-    def rebuild(self, ids: list[str], texts: list[str], version: str) -> None:
+    def rebuild(self, ids: list[str], texts: list[str], rows: list[dict], version: str) -> None:
         """Build beside the live index, then swap it in, so a reader never sees half of one."""
         staging = self.folder.with_name(self.folder.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
@@ -42,6 +51,7 @@ class SparseIndex:
             retriever.index(tokenize(texts), show_progress=False)
             retriever.save(str(staging), show_progress=False)
         (staging / "ids.json").write_text(json.dumps(ids))
+        (staging / "rows.json").write_text(json.dumps(rows))
         (staging / "fingerprint").write_text(version)
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -50,11 +60,12 @@ class SparseIndex:
         staging.rename(self.folder)
         shutil.rmtree(old, ignore_errors=True)
 
-    def load(self):
-        """The bm25s retriever (None when empty) and the paper id of each of its rows."""
+    def load(self) -> tuple[bm25s.BM25 | None, Catalog]:
+        """The bm25s retriever (None when there are no papers) and the catalog."""
         import bm25s
 
         ids = json.loads((self.folder / "ids.json").read_text())
+        catalog = Catalog.from_rows(ids, json.loads((self.folder / "rows.json").read_text()))
         if not ids:
-            return None, ids
-        return bm25s.BM25.load(str(self.folder), show_progress=False), ids
+            return None, catalog
+        return bm25s.BM25.load(str(self.folder), show_progress=False), catalog

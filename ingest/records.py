@@ -77,6 +77,13 @@ def normalise_title(title: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text))
 
 
+def normalise_name(name: str) -> str:
+    """Author names match whatever the case or accents: 'José Forré' -> 'jose forre'."""
+    text = unicodedata.normalize("NFKD", name.replace(".", ". "))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(re.findall(r"[^\W_]+(?:['-][^\W_]+)*", text))
+
+
 def normalise_doi(doi: str) -> str:
     doi = doi.strip().lower()
     return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi)

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from assistant.embeddings import embed_with_progress
 from assistant.index import PaperIndex
 from assistant.settings import Settings
 
@@ -33,4 +38,14 @@ def embeddings() -> CountingEmbeddings:
 
 @pytest.fixture
 def index(settings: Settings, embeddings: CountingEmbeddings) -> PaperIndex:
-    return PaperIndex(settings, embeddings.embed_documents)
+    return PaperIndex(settings, partial(embed_with_progress, embeddings))
+
+
+@pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The bundled corpus ingested once, by the installed command with the real model
+    (about 30 s): the data folder and what the command printed."""
+    data_dir = tmp_path_factory.mktemp("bundled") / "data"
+    command = [str(Path(sys.executable).parent / "assistant"), "ingest"]
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir)}
+    return data_dir, subprocess.run(command, env=env, capture_output=True, text=True)

@@ -68,18 +68,42 @@ def test_stats_table_is_readable():
     assert "papers from" in result.stdout and "sample.bib" in result.stdout
 
 
+def test_search_prints_a_table_and_json(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv"), str(FORMATS / "arxiv.xml")])
+    table = runner.invoke(app, ["search", "training much deeper networks", "-k", "2"])
+    assert table.exit_code == 0, table.output
+    assert "Deep Residual Learning" in table.stdout
+    result = runner.invoke(app, ["search", "attention transformer", "--json", "--year", "2017"])
+    found = json.loads(result.stdout)
+    assert found["hits"][0]["title"] == "Attention Is All You Need"
+    assert found["filters"] == [{"field": "year", "value": "2017", "from": "explicit"}]
+    assert set(found["hits"][0]) >= {"id", "title", "authors", "year", "score", "found_by"}
+    assert found["mode"] == "hybrid" and not found["wants_all"]
+
+
+def test_search_errors_are_clear():
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv")])
+    bad_year = runner.invoke(app, ["search", "x", "--year", "recent"])
+    assert bad_year.exit_code == 2 and "is not a year like 2021" in bad_year.output
+    empty = runner.invoke(app, ["search", " "])
+    assert empty.exit_code == 1 and "The question is empty" in empty.stderr
+    mode = runner.invoke(app, ["search", "x", "--retrieval", "magic"])
+    assert mode.exit_code == 1 and "unknown retrieval mode 'magic'" in mode.stderr
+
+
 @pytest.mark.slow
-def test_bundled_corpus_end_to_end_with_real_embeddings(tmp_path):
+def test_bundled_corpus_end_to_end_with_real_embeddings(bundled_index):
     """The README's main job: the installed command, the real model, the whole corpus."""
     import os
     import subprocess
     import sys
 
-    command = str(Path(sys.executable).parent / "assistant")
-    env = os.environ | {"ASSISTANT_DATA_DIR": str(tmp_path / "data")}
-    first = subprocess.run([command, "ingest"], env=env, capture_output=True, text=True)
+    data_dir, first = bundled_index
     assert first.returncode == 0, first.stderr
     assert "Ingested 368 entries: 352 added, 0 updated, 0 unchanged, 0 skipped." in first.stdout
+    command = str(Path(sys.executable).parent / "assistant")
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir)}
     again = subprocess.run([command, "ingest"], env=env, capture_output=True, text=True)
     assert "0 added, 0 updated, 352 unchanged" in again.stdout
     stats = subprocess.run([command, "stats", "--json"], env=env, capture_output=True, text=True)

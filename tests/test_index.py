@@ -4,10 +4,12 @@ all-or-nothing even when they fail or the process dies midway."""
 import subprocess
 import sys
 import textwrap
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from assistant.embeddings import embed_with_progress
 from assistant.errors import IndexWriteFailed
 from assistant.index import PaperIndex
 from assistant.ingestion import ingest_paths
@@ -92,17 +94,19 @@ def test_metadata_is_filterable_in_chroma(index):
 
 def test_bm25_index_matches_chroma_and_is_rebuilt_when_missing(index, settings):
     ingest_paths(index, None)
-    retriever, ids = index.sparse.load()
-    assert sorted(ids) == sorted(index.collection.get()["ids"])
+    retriever, catalog = index.sparse.load()
+    assert sorted(catalog.ids) == sorted(index.collection.get()["ids"])
+    assert catalog.mask_any("author_keys", ("patrick forre",)).sum() == 1
+    assert (catalog.years == 2026).sum() == 5
     import shutil
 
     shutil.rmtree(index.sparse.folder)
-    PaperIndex(settings, lambda texts: [], client=index.client).sync_sparse()
-    retriever, ids = index.sparse.load()
+    PaperIndex(settings, lambda texts, progress: [], client=index.client).sync_sparse()
+    retriever, catalog = index.sparse.load()
     from assistant.sparse import tokenize
 
     docs, _ = retriever.retrieve(tokenize(["Muon optimizer Schatten quasi-norms"]), k=1)
-    assert ids[docs[0][0]].startswith("title:muon-is-not-that-special")
+    assert catalog.ids[docs[0][0]].startswith("title:muon-is-not-that-special")
 
 
 class FlakyCollection:
@@ -144,13 +148,10 @@ def test_failed_embedding_leaves_the_index_untouched(index, tmp_path):
     ingest_paths(index, [page])
     before = snapshot(index)
 
-    def dies_on_second_batch(texts, calls=[]):  # noqa: B006 - counts calls
-        calls.append(1)
-        if len(calls) == 2:
-            raise MemoryError("out of memory")
-        return [[0.1] * 384 for _ in texts]
+    def dies_halfway(texts, progress):
+        raise MemoryError(f"out of memory after {len(texts) // 2} of {len(texts)}")
 
-    index.embed_documents = dies_on_second_batch
+    index.embed = dies_halfway
     with pytest.raises(MemoryError):
         ingest_paths(index, [BUNDLED_CORPUS])
     assert snapshot(index) == before
@@ -163,7 +164,7 @@ from assistant.index import PaperIndex
 from assistant.ingestion import ingest_paths
 from assistant.settings import Settings
 
-index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), lambda t: [[0.5] * 384 for _ in t])
+index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), lambda t, p: [[0.5] * 384 for _ in t])
 real_upsert = index.collection.upsert
 
 class Dies:
@@ -183,7 +184,7 @@ def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
     settings, embeddings
 ):
     settings.data_dir.mkdir(parents=True)
-    index = PaperIndex(settings, embeddings.embed_documents)
+    index = PaperIndex(settings, partial(embed_with_progress, embeddings))
     ingest_paths(index, [Path(__file__).parent / "fixtures" / "formats" / "papers.csv"])
     before = snapshot(index)
     del index
@@ -193,7 +194,7 @@ def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
         text=True,
     )
     assert crash.returncode == 3, crash.stderr
-    reopened = PaperIndex(settings, embeddings.embed_documents)
+    reopened = PaperIndex(settings, partial(embed_with_progress, embeddings))
     assert not reopened.journal.exists()
     assert snapshot(reopened) == before
     assert ingest_paths(reopened, None).added == 352

@@ -1,0 +1,76 @@
+"""What each indexed paper can be filtered on, held in memory as arrays.
+
+The BM25 side masks its rows with it, and question reading looks author names up
+in it, without asking Chroma for every paper's metadata on each question.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
+
+
+def catalog_row(metadata: dict) -> dict:
+    """The filterable part of a paper's Chroma metadata."""
+    row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
+    if metadata.get("year"):
+        row["year"] = metadata["year"]
+    return row
+
+
+@dataclass
+class Catalog:
+    ids: list[str]
+    years: np.ndarray  # 0 where the year is unknown
+    rows_with: dict[str, dict[str, np.ndarray]]  # field -> value -> row numbers
+
+    @classmethod
+    def from_rows(cls, ids: list[str], rows: list[dict]) -> Catalog:
+        years = np.array([row.get("year", 0) for row in rows], dtype=np.int32)
+        rows_with: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in SET_FIELDS}
+        for number, row in enumerate(rows):
+            for field in SET_FIELDS:
+                values = row.get(field, [])
+                for value in [values] if isinstance(values, str) else values:
+                    rows_with[field][value].append(number)
+        arrays = {
+            field: {value: np.array(numbers) for value, numbers in by_value.items()}
+            for field, by_value in rows_with.items()
+        }
+        return cls(ids, years, arrays)
+
+    @cached_property
+    def _by_last_name(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = defaultdict(list)
+        for key in self.rows_with["author_keys"]:
+            found[key.rsplit(" ", 1)[-1]].append(key)
+        return found
+
+    @cached_property
+    def _by_first_name(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = defaultdict(list)
+        for key in self.rows_with["author_keys"]:
+            found[key.split(" ", 1)[0]].append(key)
+        return found
+
+    def authors_named(self, last_name: str) -> list[str]:
+        """Every indexed author key with this (normalised) last name."""
+        return self._by_last_name.get(last_name, [])
+
+    def authors_first_named(self, first_name: str) -> list[str]:
+        return self._by_first_name.get(first_name, [])
+
+    def values(self, field: str) -> list[str]:
+        return list(self.rows_with[field])
+
+    def mask_any(self, field: str, values: tuple[str, ...]) -> np.ndarray:
+        """Rows that have at least one of `values` in `field`."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        for value in values:
+            mask[self.rows_with[field].get(value, [])] = True
+        return mask

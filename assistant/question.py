@@ -1,0 +1,218 @@
+"""Reading a question without an LLM: the filters it implies and what kind of answer it wants.
+
+"papers by Juho Lee", "2026 preprints", "from the poster session", "listed on Mar 21",
+"since 2021" become filters; "which papers ..." asks for every qualifying paper; and a
+question with nothing left to search for once its filters are read ("what has Juho
+Lee worked on?") lists everything that passes them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from dataclasses import dataclass, replace
+
+from assistant.catalog import Catalog
+from assistant.filters import SOURCE_KINDS, Filters, Origin
+from ingest.records import normalise_name
+
+YEAR = r"((?:19|20)\d\d)"
+MONTHS = {m.lower(): m for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun")}
+MONTHS |= {m.lower(): m for m in ("Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
+_YEAR_PHRASES = (
+    (re.compile(rf"\b(?:between|from)\s+{YEAR}\s+(?:and|to|-)\s+{YEAR}\b", re.I), "range"),
+    (re.compile(rf"\b{YEAR}\s*[-\u2013]\s*{YEAR}\b"), "range"),
+    (re.compile(rf"\bsince\s+{YEAR}\b", re.I), "since"),
+    (re.compile(rf"\bafter\s+{YEAR}\b", re.I), "after"),
+    (re.compile(rf"\bbefore\s+{YEAR}\b", re.I), "before"),
+    (re.compile(rf"\b(?:until|up to)\s+{YEAR}\b", re.I), "until"),
+    (re.compile(rf"\b(?:in|of|from|during)\s+{YEAR}\b", re.I), "in"),
+    (re.compile(rf"\b{YEAR}(?=\s+(?:papers|preprints|publications|articles|works)\b)"), "in"),
+)
+_DATE = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b", re.I
+)
+_SOURCE_PHRASES = {
+    "poster_session": r"\bposter[- ]?sessions?\b|\bposters?\b",
+    "trending_listing": r"\btrending(?:[- ]papers?)?(?:[- ]listings?)?\b|\blistings?\b",
+    "publication_list": r"\bpublication[- ]lists?\b|\bresearcher'?s?\s+(?:page|profile|list)\b",
+}
+_WANTS_ALL = re.compile(
+    r"\b(which|what|list|all|any|every|show|find)\s+(?:of\s+the\s+)?(?:\S+\s+){0,2}?"
+    r"(papers|works|preprints|articles|publications)\b"
+    r"|\bpapers\s+(?:that|which|on|about|studying|using)\b",
+    re.I,
+)
+# Words that frame a request without naming a topic: once these and the filters are gone,
+# an empty remainder means "list everything that passes the filters".
+_FRAME_WORDS = frozenset(
+    "a about all an and any appear appears are article articles as author authored authors be "
+    "both "
+    "by can co coauthor coauthored collection "
+    "did do does during every find for from give had has have he her his in indexed is it its "
+    "list me my of on or paper papers preprint preprints publication publications published "
+    "session show she since the their them there these they this those to until was were what "
+    "which who whose with work worked working works write wrote written year years publish "
+    "listed listing listings page pages one ones two three".split()
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    query: str  # the text to search with: filter phrases taken out
+    filters: Filters
+    wants_all: bool  # every qualifying paper, not a top few
+    topic_free: bool  # nothing to search for beyond the filters
+
+
+def read_question(text: str, catalog: Catalog) -> Question:
+    filters, rest = Filters(), text
+    for read in (_read_authors, _read_dates, _read_sources, _read_years):
+        filters, rest = read(filters, rest, catalog)
+    words = re.findall(r"[^\W_]+", rest.lower())
+    topic_free = bool(filters) and all(w in _FRAME_WORDS for w in words)
+    asks_for_all = _WANTS_ALL.search(rest)
+    if asks_for_all:  # "which papers" says nothing about the topic; it only blurs the vector
+        rest = _cut(rest, asks_for_all)
+    query = " ".join(rest.split()) or text
+    return Question(text, query, filters, bool(asks_for_all) or topic_free, topic_free)
+
+
+def _add(filters: Filters, origin: Origin, catalog: Catalog, **values) -> Filters:
+    """The filter added, unless it would leave no paper at all: then the words were
+    probably not meant as a filter ('ICLR 2023' when no paper has a year)."""
+    added = replace(filters, **values, origins=(*filters.origins, origin))
+    return added if added.mask(catalog).any() else filters
+
+
+def _read_years(filters: Filters, text: str, catalog: Catalog) -> tuple[Filters, str]:
+    for pattern, kind in _YEAR_PHRASES:
+        match = pattern.search(text)
+        if not match:
+            continue
+        years = [int(y) for y in match.groups() if y]
+        low, high = {
+            "range": (min(years), max(years)),
+            "since": (years[0], None),
+            "after": (years[0] + 1, None),
+            "before": (None, years[0] - 1),
+            "until": (None, years[0]),
+            "in": (years[0], years[0]),
+        }[kind]
+        value = str(low) if low == high else f"{low or ''}-{high or ''}"
+        origin = Origin("year", value, match.group(0).strip())
+        filters = _add(filters, origin, catalog, year_from=low, year_to=high)
+        return filters, _cut(text, match)
+    return filters, text
+
+
+def _read_dates(filters: Filters, text: str, catalog: Catalog) -> tuple[Filters, str]:
+    known = set(catalog.values("listed_on"))
+    for match in _DATE.finditer(text):
+        date = f"{MONTHS[match.group(1).lower()]} {int(match.group(2))}"
+        if date in known:
+            origin = Origin("listed_on", date, match.group(0))
+            filters = _add(filters, origin, catalog, listed_on=(*filters.listed_on, date))
+            text = text.replace(match.group(0), " ")
+    text = re.sub(r"\blisted\s+on\b", " ", text, flags=re.I)
+    return filters, text
+
+
+def _read_sources(filters: Filters, text: str, catalog: Catalog) -> tuple[Filters, str]:
+    known = set(catalog.values("source_kinds"))
+    for kind, pattern in _SOURCE_PHRASES.items():
+        match = re.search(pattern, text, re.I)
+        if match and kind in known and kind in SOURCE_KINDS:
+            origin = Origin("source", kind, match.group(0))
+            filters = _add(filters, origin, catalog, source_kinds=(*filters.source_kinds, kind))
+            text = _cut(text, match)
+    return filters, text
+
+
+def _read_authors(filters: Filters, text: str, catalog: Catalog) -> tuple[Filters, str]:
+    """Names from the index, found as runs of 1-4 capitalised words (or initials) whose
+    last word is an indexed last name; 'J. Lee', 'juho lee' and 'Forré' all count."""
+    tokens = list(re.finditer(r"[^\W\d_][\w'\u2019-]*\.?", text))
+    found: list[tuple[re.Match, re.Match, tuple[str, ...]]] = []
+    for end, last in enumerate(tokens):
+        candidates = catalog.authors_named(normalise_name(last.group(0)))
+        if not candidates:
+            continue
+        match = _best_author_match(tokens, end, candidates)
+        if match:
+            words, keys = match
+            found.append((tokens[end - len(words) + 1], last, keys))
+    found += _misspelt_authors(tokens, {id(t) for f, last, _ in found for t in (f, last)}, catalog)
+    found.sort(key=lambda item: item[0].start())
+    for first, last, keys in found:
+        name = text[first.start() : last.end()]
+        origin = Origin("author", name, name)
+        filters = _add(filters, origin, catalog, authors=(*filters.authors, *keys))
+    for first, last, _ in reversed(found):
+        before = re.sub(r"\b(by|from|of|with)\s*$", "", text[: first.start()], flags=re.I)
+        text = before + " " + text[last.end() :]
+    return filters, text
+
+
+def _best_author_match(
+    tokens: list[re.Match], end: int, candidates: list[str]
+) -> tuple[list[str], tuple[str, ...]] | None:
+    """The longest run of words ending at `end` that names indexed authors, as
+    (the normalised words matched, the author keys they mean)."""
+    for length in range(min(4, end + 1), 0, -1):
+        words = [normalise_name(t.group(0)) for t in tokens[end - length + 1 : end + 1]]
+        if any(not w for w in words):
+            continue
+        keys = tuple(k for k in candidates if _names_match(words, k.split()))
+        if not keys:
+            continue
+        if length == 1 and not _lone_last_name_ok(tokens[end].group(0), keys):
+            return None
+        return words, keys
+    return None
+
+
+def _misspelt_authors(
+    tokens: list[re.Match], used: set[int], catalog: Catalog
+) -> list[tuple[re.Match, re.Match, tuple[str, ...]]]:
+    """'Yisen Wnag': a capitalised first name that is indexed, followed by a capitalised
+    word one or two letters away from exactly one of that first name's last names."""
+    found = []
+    for first, last in itertools.pairwise(tokens):
+        if id(first) in used or id(last) in used or not first.group(0)[:1].isupper():
+            continue
+        if not last.group(0)[:1].isupper():
+            continue
+        keys = catalog.authors_first_named(normalise_name(first.group(0)))
+        by_last = {k.rsplit(" ", 1)[-1]: k for k in keys}
+        close = difflib.get_close_matches(normalise_name(last.group(0)), by_last, n=2, cutoff=0.75)
+        if len(close) == 1:
+            found.append((first, last, (by_last[close[0]],)))
+    return found
+
+
+def _names_match(words: list[str], known: list[str]) -> bool:
+    if len(words) > len(known) or words[-1] != known[-1]:
+        return False
+    given = known[: len(known) - 1]
+    return all(
+        w == k or (len(w) == 1 and k.startswith(w))
+        for w, k in zip(words[:-1], given[len(given) - len(words) + 1 :], strict=False)
+    )
+
+
+def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:
+    """A bare last name counts only when it is capitalised, not a common word, and names
+    one indexed author: 'Risteski' yes, 'Long' or 'Wang' no."""
+    return (
+        len(keys) == 1
+        and word[:1].isupper()
+        and len(word) >= 4
+        and word.lower() not in _FRAME_WORDS
+    )
+
+
+def _cut(text: str, match: re.Match) -> str:
+    return text[: match.start()] + " " + text[match.end() :]

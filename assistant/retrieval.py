@@ -1,0 +1,167 @@
+"""Finding the papers a question is about.
+
+Two legs, dense (MiniLM vectors in Chroma) and sparse (BM25), see the same filtered
+set of papers and are fused into one ranking of distinct papers. "Which papers ..."
+questions go deeper and keep every paper above a relevance cut instead of a top few.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+
+from assistant.errors import AssistantError, NotIndexed
+from assistant.filters import Filters, explicit_filters
+from assistant.index import PaperIndex
+from assistant.question import Question, read_question
+from assistant.sparse import tokenize
+from ingest.records import PaperRecord
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+# Hybrid score = this * cosine + (1 - this) * BM25 / best BM25 of the question. Chosen on
+# the dev set over reciprocal-rank fusion (k = 10..100) and weights 0.3..0.8: see bench/README.md.
+HYBRID_DENSE_WEIGHT = 0.8
+DEPTH = 50  # candidates each leg contributes
+SET_DEPTH = 100  # deeper for "which papers" questions
+# A "which papers" question keeps every paper whose cosine to the question is at least
+# SET_FLOOR (a lower one when filters already narrowed the papers down) and within
+# SET_MARGIN of the best one. Calibrated on evals/datasets/dev.jsonl (topic and metadata
+# cases): 91% of qualifying papers kept, about 10 papers returned.
+SET_FLOOR = 0.30
+SET_FLOOR_FILTERED = 0.15
+SET_MARGIN = 0.25
+SET_MAX = 30
+LIST_MAX = 200  # papers listed for a filter-only question ("what has X worked on?")
+MAX_QUERY_CHARS = 4000
+
+
+class EmptyQuery(AssistantError):
+    def __init__(self) -> None:
+        super().__init__("The question is empty - type what you want to find")
+
+
+@dataclass(frozen=True)
+class Hit:
+    paper: PaperRecord
+    score: float  # what the ranking is sorted by: fused, cosine or BM25 score
+    similarity: float  # cosine of question and paper, comparable across questions
+    found_by: tuple[str, ...]  # "dense", "bm25" or "filter"
+
+
+class Hits(list[Hit]):
+    """The ranking, plus how it was made: the filters applied and how the question was read."""
+
+    def __init__(self, hits: list[Hit], question: Question, filters: Filters, mode: Mode):
+        super().__init__(hits)
+        self.question, self.filters, self.mode = question, filters, mode
+
+
+class Retriever:
+    def __init__(self, index: PaperIndex, embed_query: Callable[[str], list[float]]) -> None:
+        self.index = index
+        self.embed_query = embed_query
+
+    @cached_property
+    def _sparse(self):
+        self.index.sync_sparse()
+        return self.index.sparse.load()
+
+    @property
+    def catalog(self):
+        return self._sparse[1]
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: dict[str, Any] | None = None,
+        mode: Mode = "hybrid",
+    ) -> Hits:
+        if not query or not query.strip():
+            raise EmptyQuery()
+        if mode not in MODES:
+            raise AssistantError(f"unknown retrieval mode {mode!r} - use one of {MODES}")
+        question = read_question(query[:MAX_QUERY_CHARS], self.catalog)
+        applied = explicit_filters(filters, self.catalog).combined_with(question.filters)
+        if not self.catalog.ids:
+            raise NotIndexed()
+        if question.topic_free and applied:
+            return Hits(self._list_all(applied), question, applied, mode)
+        depth = SET_DEPTH if question.wants_all else max(k, DEPTH)
+        vector = np.asarray(self.embed_query(question.query), dtype=np.float32)
+        legs = {}
+        if mode in ("hybrid", "dense"):
+            legs["dense"] = self._dense(vector, applied, depth)
+        if mode in ("hybrid", "bm25"):
+            legs["bm25"] = self._bm25(question.query, applied, depth)
+        hits = self._rank(legs, vector, mode)
+        if question.wants_all and hits:
+            floor = SET_FLOOR_FILTERED if applied else SET_FLOOR
+            cut = max(floor, max(h.similarity for h in hits) - SET_MARGIN)
+            hits = [h for h in hits if h.similarity >= cut][:SET_MAX]
+        else:
+            hits = hits[:k]
+        return Hits(hits, question, applied, mode)
+
+    def _dense(self, vector: np.ndarray, filters: Filters, depth: int) -> list[tuple[str, float]]:
+        found = self.index.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(depth, len(self.catalog.ids)),
+            where=filters.where(),
+            include=["distances"],
+        )
+        return [(i, 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]
+
+    def _bm25(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
+        retriever, catalog = self._sparse
+        tokens = tokenize([text], ids=False)[0]
+        vocabulary = retriever.vocab_dict if retriever else {}
+        tokens = [t for t in tokens if t in vocabulary]
+        if not tokens:
+            return []
+        mask = filters.mask(catalog).astype(np.float32) if filters else None
+        rows, scores = retriever.retrieve(
+            [tokens], k=min(depth, len(catalog.ids)), weight_mask=mask, show_progress=False
+        )
+        return [
+            (catalog.ids[r], float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0
+        ]
+
+    def _rank(self, legs: dict[str, list[tuple[str, float]]], vector, mode: Mode) -> list[Hit]:
+        """Distinct papers from every leg, each with its cosine to the question. Hybrid
+        orders them by HYBRID_DENSE_WEIGHT * cosine + the rest * BM25 / best BM25."""
+        found_by: dict[str, list[str]] = {}
+        for leg, ranking in legs.items():
+            for paper_id, _ in ranking:
+                found_by.setdefault(paper_id, []).append(leg)
+        if not found_by:
+            return []
+        bm25 = dict(legs.get("bm25", []))
+        best_bm25 = max(bm25.values(), default=1.0)
+        stored = self.index.collection.get(ids=list(found_by), include=["metadatas", "embeddings"])
+        similarity = np.asarray(stored["embeddings"], dtype=np.float32) @ vector
+        hits = []
+        for paper_id, metadata, cosine in zip(
+            stored["ids"], stored["metadatas"], similarity.tolist(), strict=True
+        ):
+            lexical = bm25.get(paper_id, 0.0)
+            score = {
+                "dense": cosine,
+                "bm25": lexical,
+                "hybrid": HYBRID_DENSE_WEIGHT * cosine
+                + (1 - HYBRID_DENSE_WEIGHT) * lexical / best_bm25,
+            }[mode]
+            paper = PaperRecord.from_json(metadata["record"])
+            hits.append(Hit(paper, score, cosine, tuple(found_by[paper_id])))
+        return sorted(hits, key=lambda h: (-h.score, -h.similarity, h.paper.title))
+
+    def _list_all(self, filters: Filters) -> list[Hit]:
+        stored = self.index.collection.get(where=filters.where(), include=["metadatas"])
+        papers = [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]
+        papers.sort(key=lambda p: (-(p.year or 0), p.title))
+        return [Hit(p, 1.0, 1.0, ("filter",)) for p in papers[:LIST_MAX]]

@@ -1,0 +1,155 @@
+"""Hybrid retrieval on a small corpus whose rankings are known: a keyword 'embedding'
+makes the dense leg predictable, BM25 is the real thing."""
+
+import itertools
+from functools import partial
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from assistant.embeddings import embed_with_progress
+from assistant.errors import AssistantError, NotIndexed
+from assistant.index import PaperIndex
+from assistant.retrieval import EmptyQuery, Retriever
+from ingest.records import PaperRecord, Source
+
+TOPICS = ("calibration", "temperature", "mixup", "quantization", "radiance", "uncertainty",
+          "oversmoothing", "equivariant")  # fmt: skip
+
+
+class KeywordEmbeddings(Embeddings):
+    """One dimension per topic word (plus one shared), so cosine = topic overlap."""
+
+    def _vector(self, text: str) -> list[float]:
+        lowered = text.lower()
+        vector = np.array([lowered.count(t) for t in TOPICS] + [0.2], dtype=float)
+        return (vector / np.linalg.norm(vector)).tolist()
+
+    def embed_documents(self, texts):
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+
+def paper(title, abstract, authors=(), year=None, kind="bibtex", listed_on=None):
+    return PaperRecord(
+        title, abstract, tuple(authors), year, sources=(Source("f", kind, listed_on),)
+    )
+
+
+PAPERS = [
+    paper("Temperature Scaling", "We study calibration with temperature scaling. Calibration "
+          "matters.", ["José Forré", "Ann Lee"], 2021, "poster_session"),
+    paper("Mixing Samples for Confidence", "Mixup improves calibration of networks.",
+          ["Juho Lee"], 2022, "trending_listing", "Mar 21"),
+    paper("Four-bit Transformers", "Quantization of transformers; the calibration set is small.",
+          ["Juho Lee"], 2023),
+    paper("Scenes as Fields", "Neural radiance fields render scenes.", ["Jin Lee"], 2020),
+    paper("DUQ", "Deterministic uncertainty quantification (DUQ) in a single forward pass: "
+          "uncertainty without ensembles.", ["Joost van Amersfoort"], 2020),
+    paper("Deep GNNs", "Oversmoothing in graph networks, measured with $\\mathcal{O}(n)$ cost.",
+          ["Yisen Wang"], 2023),
+    paper("Equivariant Maps", "Learning a map $f: (x, y) \\mapsto z$ that is equivariant; über "
+          "robust.", ["Zoë Müller"], 2019),
+]  # fmt: skip
+
+
+@pytest.fixture
+def retriever(settings):
+    embeddings = KeywordEmbeddings()
+    index = PaperIndex(settings, partial(embed_with_progress, embeddings))
+    index.upsert(PAPERS)
+    return Retriever(index, embeddings.embed_query)
+
+
+def titles(hits):
+    return [h.paper.title for h in hits]
+
+
+def test_each_mode_ranks_distinct_papers_and_says_which_leg_found_them(retriever):
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = retriever.search("temperature calibration", k=5, mode=mode)
+        assert titles(hits)[0] == "Temperature Scaling", mode
+        assert len(set(titles(hits))) == len(hits)
+        assert hits.mode == mode
+    hybrid = retriever.search("temperature calibration", k=5)
+    assert hybrid[0].found_by == ("dense", "bm25")
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hybrid))
+    assert titles(retriever.search("DUQ", k=1, mode="bm25")) == ["DUQ"]
+
+
+def test_hybrid_uses_both_legs(retriever):
+    # "forward pass" is invisible to the keyword embedding: only BM25 can find it.
+    assert titles(retriever.search("single forward pass", k=1, mode="hybrid")) == ["DUQ"]
+    # a topic word with no lexical overlap in the title works through the dense leg
+    dense_only = retriever.search("equivariant", k=1, mode="dense")
+    assert titles(dense_only) == ["Equivariant Maps"]
+
+
+def test_filters_apply_to_both_legs(retriever):
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.search("calibration", k=10, filters={"year": [2022, 2023]}, mode=mode)
+        in_range = {"Mixing Samples for Confidence", "Four-bit Transformers", "Deep GNNs"}
+        assert set(titles(hits)) <= in_range, mode
+        assert "Temperature Scaling" not in titles(hits) and titles(hits), mode
+    hits = retriever.search("calibration", filters={"source": "poster"})
+    assert titles(hits) == ["Temperature Scaling"]
+    assert hits.filters.describe() == [{"field": "source", "value": "poster", "from": "explicit"}]
+
+
+def test_filters_read_from_the_question_are_reported(retriever):
+    hits = retriever.search("calibration papers by Juho Lee since 2022")
+    assert set(titles(hits)) == {"Mixing Samples for Confidence", "Four-bit Transformers"}
+    assert {(f["field"], f["from"]) for f in hits.filters.describe()} == {
+        ("author", "Juho Lee"),
+        ("year", "since 2022"),
+    }
+
+
+def test_an_author_only_question_lists_all_their_papers(retriever):
+    hits = retriever.search("What has Juho Lee worked on?")
+    assert titles(hits) == [
+        "Four-bit Transformers",
+        "Mixing Samples for Confidence",
+    ]  # newest first
+    assert all(h.found_by == ("filter",) for h in hits)
+    by_initial = ["Four-bit Transformers", "Mixing Samples for Confidence", "Scenes as Fields"]
+    assert titles(retriever.search("papers by J. Lee")) == by_initial  # Juho and Jin, not Ann
+
+
+def test_which_papers_returns_every_qualifying_paper_and_only_those(retriever):
+    hits = retriever.search("Which papers study calibration?", k=1)
+    assert hits.question.wants_all
+    assert set(titles(hits)) == {
+        "Temperature Scaling",
+        "Mixing Samples for Confidence",
+        "Four-bit Transformers",
+    }
+    single = retriever.search("calibration", k=1)
+    assert len(single) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["$f: (x, y)$ \\mapsto", "über robust", "?!...", "DUQ", "x" * 20_000, "équivariant maps ∀x"],
+)
+def test_unusual_queries_work(retriever, query):
+    hits = retriever.search(query, k=3)
+    assert len(hits) <= 3
+
+
+def test_latex_query_finds_the_latex_paper(retriever):
+    assert titles(retriever.search("map $f: (x, y)$ equivariant", k=1)) == ["Equivariant Maps"]
+
+
+def test_bad_queries_are_clear_errors(retriever, settings):
+    with pytest.raises(EmptyQuery, match="The question is empty"):
+        retriever.search("   ")
+    with pytest.raises(AssistantError, match="unknown retrieval mode 'sparse'"):
+        retriever.search("calibration", mode="sparse")
+    empty = Retriever(PaperIndex(settings.model_copy(update={"collection": "other"}),
+                                 lambda t, p: []), KeywordEmbeddings().embed_query)  # fmt: skip
+    with pytest.raises(NotIndexed, match="run 'assistant ingest'"):
+        empty.search("calibration")
