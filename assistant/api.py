@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer import Answer
+from assistant.chain import AnswerChain
 from assistant.errors import NotIndexed
 from assistant.index import PaperIndex, Progress
 from assistant.ingestion import IngestReport, ingest_paths
@@ -15,10 +18,12 @@ from assistant.stats import collection_stats
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
 
 
 class Assistant:
-    """Built from settings; pass `embeddings` or a Chroma `client` to replace the real ones."""
+    """Built from settings; pass `embeddings`, a Chroma `client` or a LangChain chat model
+    `llm` to replace the real ones (tests pass fakes)."""
 
     def __init__(
         self,
@@ -26,10 +31,12 @@ class Assistant:
         *,
         embeddings: Embeddings | None = None,
         client=None,
+        llm: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embeddings = embeddings
         self._client = client
+        self._llm = llm
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -68,6 +75,40 @@ class Assistant:
         """Papers for a question, best first. Filters are explicit (`filters={"year":
         [2022, 2026], "author": "Juho Lee"}`) and read from the question itself."""
         return self.retriever.search(query, k, filters, mode)
+
+    @cached_property
+    def chain(self) -> AnswerChain:
+        llm = self._llm
+        if llm is None and self.settings.uses_llm:
+            from assistant.llm import chat_model
+
+            llm = chat_model(self.settings)
+        return AnswerChain(self.retriever, self.settings, llm)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] = (),
+        *,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        mode: Mode | None = None,
+    ) -> Answer:
+        """An answer grounded in the indexed papers, with checked [n] citations, or an
+        honest refusal. `history` is the conversation so far, as role/content dicts."""
+        return self.chain.ask(question, history, k=k, filters=filters, mode=mode)
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] = (),
+        *,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        mode: Mode | None = None,
+    ) -> Iterator[str | Answer]:
+        """The answer text piece by piece as it is written; the last item is the `Answer`."""
+        return self.chain.stream(question, history, k=k, filters=filters, mode=mode)
 
     def stats(self) -> dict:
         papers = self.index.papers()

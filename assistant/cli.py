@@ -130,8 +130,8 @@ def search(
             "+".join(hit.found_by),
         )  # fmt: skip
     out.print(table)
-    for applied in hits.filters.describe():
-        out.print(f"filter: {applied['field']} = {applied['value']} (from '{applied['from']}')")
+    for name, applied in hits.filters.describe().items():
+        out.print(f"filter: {name} = {applied['value']} (from '{applied['from']}')")
     if not hits:
         out.print("No paper matched.")
 
@@ -159,6 +159,66 @@ def search_json(hits) -> dict:
             for rank, hit in enumerate(hits, 1)
         ],
     }
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question about the papers.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the indexed papers, with numbered citations."""
+    with user_errors():
+        answer = _assistant().ask(question)
+    if as_json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    _print_answer_extras(answer)
+    out.print(answer.text, markup=False, highlight=False)
+
+
+@app.command()
+def chat() -> None:
+    """A conversation in the terminal: follow-up questions use what was said before.
+    An empty line or Ctrl-D ends it."""
+    history: list[dict[str, str]] = []
+    with user_errors():
+        assistant = _assistant()
+        while True:
+            try:
+                question = input("\nyou> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            out.print("assistant> ", end="")
+            answer = None
+            try:
+                for piece in assistant.stream(question, history):
+                    if isinstance(piece, str):
+                        out.print(piece, end="", markup=False, highlight=False)
+                    else:
+                        answer = piece
+            except AssistantError as error:  # a bad question should not end the conversation
+                err.print(f"[red]Error:[/red] {error}", highlight=False)
+                continue
+            out.print()
+            _print_answer_extras(answer)
+            history += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer.text},
+            ]
+
+
+def _print_answer_extras(answer) -> None:
+    """What the answer text itself does not say: the notice, flagged claims, filters."""
+    if answer.notice:
+        err.print(f"[yellow]{answer.notice}[/yellow]", highlight=False)
+    for claim in answer.unsupported:
+        err.print(f"[yellow]Not supported by the cited abstract:[/yellow] {claim}", highlight=False)
+    for name, applied in answer.filters.items():
+        err.print(
+            f"filter: {name} = {applied['value']} (from '{applied['from']}')", highlight=False
+        )
 
 
 @app.command()

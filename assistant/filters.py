@@ -104,9 +104,16 @@ class Filters:
         origins = self.origins + tuple(o for o in other.origins if o.field not in kept)
         return Filters(**merged, origins=origins)
 
-    def describe(self) -> list[dict[str, str]]:
-        """JSON-ready: each applied filter with its value and the text it came from."""
-        return [{"field": o.field, "value": o.value, "from": o.text} for o in self.origins]
+    def describe(self) -> dict[str, dict[str, str]]:
+        """JSON-ready: each applied filter's value and the words it came from, by field
+        ('explicit' when the caller set it); several of one field are joined."""
+        described: dict[str, dict[str, str]] = {}
+        for origin in self.origins:
+            seen = described.setdefault(origin.field, {"value": "", "from": ""})
+            for key, text in (("value", origin.value), ("from", origin.text)):
+                if text not in seen[key].split("; "):
+                    seen[key] = f"{seen[key]}; {text}" if seen[key] else text
+        return described
 
     def _array_fields(self) -> list[tuple[str, tuple[str, ...]]]:
         return [

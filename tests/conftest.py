@@ -49,3 +49,12 @@ def bundled_index(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     command = [str(Path(sys.executable).parent / "assistant"), "ingest"]
     env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir)}
     return data_dir, subprocess.run(command, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def openai_stub():
+    """A local OpenAI-compatible server (tests/openai_stub.py), stopped after the test."""
+    from openai_stub import OpenAIStub
+
+    with OpenAIStub() as stub:
+        yield stub

@@ -77,7 +77,7 @@ def test_search_prints_a_table_and_json(monkeypatch):
     result = runner.invoke(app, ["search", "attention transformer", "--json", "--year", "2017"])
     found = json.loads(result.stdout)
     assert found["hits"][0]["title"] == "Attention Is All You Need"
-    assert found["filters"] == [{"field": "year", "value": "2017", "from": "explicit"}]
+    assert found["filters"] == {"year": {"value": "2017", "from": "explicit"}}
     assert set(found["hits"][0]) >= {"id", "title", "authors", "year", "score", "found_by"}
     assert found["mode"] == "hybrid" and not found["wants_all"]
 
@@ -114,3 +114,32 @@ def test_bundled_corpus_end_to_end_with_real_embeddings(bundled_index):
         "publication_list": 38,
         "trending_listing": 185,
     }
+
+
+def test_ask_prints_the_answer_and_json(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv"), str(FORMATS / "arxiv.xml")])
+    shown = runner.invoke(app, ["ask", "How do residual networks make deeper networks trainable?"])
+    assert shown.exit_code == 0, shown.output
+    assert "[1]" in shown.stdout and "Deep Residual Learning for Image Recognition" in shown.stdout
+    data = json.loads(runner.invoke(app, ["ask", "What is the Transformer?", "--json"]).stdout)
+    assert set(data) >= {"answer", "refused", "citations", "retrieved", "filters", "backend"}
+    assert data["backend"] == "offline" and data["citations"][0]["n"] == 1
+    assert data["citations"][0]["title"] == "Attention Is All You Need"
+    refused = json.loads(
+        runner.invoke(app, ["ask", "Which AlphaFold version won CASP?", "--json"]).stdout
+    )
+    assert refused["refused"] and refused["citations"] == []
+
+
+def test_ask_before_ingest_and_chat_session():
+    result = runner.invoke(app, ["ask", "anything?"])
+    assert result.exit_code == 1 and "No papers indexed yet" in result.stderr
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv")])
+    session = runner.invoke(
+        app,
+        ["chat"],
+        input="How do residual networks help very deep models?\nWho are the authors?\n\n",
+    )
+    assert session.exit_code == 0, session.output
+    assert "Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun" in session.stdout

@@ -53,7 +53,7 @@ def test_explicit_filters_resolve_names_sources_and_years(catalog):
     assert (filters.year_from, filters.year_to) == (2021, None)
     assert set(filters.authors) == {"juho lee", "jin lee"}
     assert filters.source_kinds == ("poster_session",) and filters.sources == ("mine.bib",)
-    assert filters.describe()[0] == {"field": "year", "value": "2021-", "from": "explicit"}
+    assert filters.describe()["year"] == {"value": "2021-", "from": "explicit"}
     assert explicit_filters({"year": 2022}, catalog).year_to == 2022
     assert match_author("JOSÉ FORRÉ", catalog) == ("jose forre",)
 

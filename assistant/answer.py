@@ -1,0 +1,61 @@
+"""What every way in (API, CLI, UI, evals) gets back for a question: one `Answer`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.retrieval import Hit
+from ingest.records import PaperRecord
+
+REFUSAL = "I could not find this in the indexed papers."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """[n] in the answer text, and the retrieved paper it points to."""
+
+    n: int
+    paper: PaperRecord
+    sentences: tuple[str, ...] = ()  # the abstract sentences that support what cites it
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    refused: bool
+    retrieved: list[Hit]
+    filters: dict[str, dict[str, str]]  # each applied filter and the words it came from
+    backend: str  # "offline", or the model's name
+    unsupported: list[str] = field(default_factory=list)  # cited sentences the abstract lacks
+    dropped_citations: int = 0  # [n] that pointed outside the context, removed
+    notice: str | None = None  # e.g. why the offline answer stands in for the model's
+    question: str = ""  # the standalone question that was searched for
+
+    def to_json(self) -> dict:
+        """The `assistant ask --json` shape (see DESIGN.md), plus the checks' findings."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [
+                {
+                    "n": c.n,
+                    "id": c.paper.id,
+                    "title": c.paper.title,
+                    "authors": list(c.paper.authors),
+                    "year": c.paper.year,
+                    "source": ", ".join(dict.fromkeys(s.file for s in c.paper.sources)),
+                }
+                for c in self.citations
+            ],
+            "retrieved": [
+                {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 4)}
+                for h in self.retrieved
+            ],
+            "filters": self.filters,
+            "backend": self.backend,
+            "unsupported": self.unsupported,
+            "dropped_citations": self.dropped_citations,
+            "notice": self.notice,
+            "question": self.question,
+        }

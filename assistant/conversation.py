@@ -1,0 +1,49 @@
+"""Turning a follow-up ("what datasets did they use?", "and the second one?") into a
+question that can be searched on its own, without an LLM.
+
+Answers end with their sources ("[1] Title"), and other assistants' answers quote or
+embolden titles, so the papers a conversation is about can be read back from its
+last answer; ordinals ("the second one") pick among them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_FOLLOW_UP = re.compile(
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|the (paper|papers|method|model|"
+    r"approach|authors?|first|second|third|last|former|latter|other|same)|both|either|"
+    r"one|ones|above|previous|mentioned)\b",
+    re.I,
+)
+_ORDINALS = {"first": 0, "former": 0, "second": 1, "latter": -1, "third": 2, "last": -1}
+_MENTION = re.compile(
+    r"^\[\d+\]\s+\**([^\[\]\n*]{12,}?)\**\s*(?:\(\d{4}\))?\s*$"  # Sources block: [1] Title
+    r"|\*\*([^*\n]{12,})\*\*"  # **Title**
+    r"|[\"“]([^\"”\n]{12,})[\"”]",  # "Title"
+    re.M,
+)
+
+
+def mentioned_titles(answer: str) -> list[str]:
+    """Titles an answer names, in order of first mention."""
+    found = (next(g for g in m.groups() if g) for m in _MENTION.finditer(answer))
+    return list(dict.fromkeys(t.strip().rstrip(".") for t in found))
+
+
+def standalone_question(question: str, history: Sequence[dict]) -> str:
+    """The question itself when it stands alone; otherwise the papers the conversation
+    was about (or the previous question) put in front of it."""
+    if not history or not _FOLLOW_UP.search(question):
+        return question
+    answers = [t["content"] for t in history if t.get("role") == "assistant"]
+    asked = [t["content"] for t in history if t.get("role") == "user"]
+    titles = mentioned_titles(answers[-1]) if answers else []
+    ordinal = re.search(r"\b(first|second|third|last|former|latter)\b", question, re.I)
+    if titles and ordinal:
+        index = _ORDINALS[ordinal.group(1).lower()]
+        if -len(titles) <= index < len(titles):
+            titles = [titles[index]]
+    about = "; ".join(titles) if titles else (asked[-1] if asked else "")
+    return f"{about} - {question}" if about else question

@@ -1,0 +1,51 @@
+"""Sentences of abstracts and how well they match a question or a claim.
+
+Shared by the offline answerer (which quotes the best sentences) and the citation
+check (which looks for the abstract sentence that supports each cited claim).
+Matching is lexical and deterministic: content words, compared on their first
+letters so 'calibrate' meets 'calibration'.
+"""
+
+from __future__ import annotations
+
+import re
+
+# e.g. / i.e. / et al. / Fig. / 3.5 do not end a sentence.
+_SENTENCE_END = re.compile(
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bet al\.)(?<!\bFig\.)(?<!\bvs\.)(?<=[.!?])\s+"
+    r"(?=[A-Z0-9$\\(\"'])"
+)
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+STOPWORDS = frozenset(
+    "a about above after again against all also am an and any are as at be because been before "
+    "being below between both but by can could did do does doing down during each few for from "
+    "further had has have having he her here hers him his how i if in into is it its itself just "
+    "me more most my no nor not now of off on once only or other our out over own paper papers "
+    "same she should so some such than that the their them then there these they this those "
+    "through to too under until up very via was we were what when where which while who whom "
+    "why will with would you your study studies work works propose proposed show shows use used "
+    "using based new approach method methods model models result results".split()
+)
+STEM = 6  # compare words on their first letters: 'calibrate' ~ 'calibration'
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning, cut to their stem; numbers are kept whole."""
+    words = (w.lower() for w in _WORD.findall(text))
+    return {w if w[0].isdigit() else w[:STEM] for w in words if w not in STOPWORDS}
+
+
+def overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content words that the evidence also has (0 when it has none)."""
+    wanted = content_words(claim)
+    return len(wanted & content_words(evidence)) / len(wanted) if wanted else 0.0
+
+
+def best_sentence(claim: str, abstract: str) -> tuple[str, float]:
+    """The abstract sentence that best supports the claim, and how well."""
+    scored = [(s, overlap(claim, s)) for s in split_sentences(abstract)]
+    return max(scored, key=lambda pair: pair[1], default=("", 0.0))

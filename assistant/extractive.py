@@ -1,0 +1,97 @@
+"""The offline answerer: no LLM, so it quotes the abstract sentences that answer the question.
+
+It shapes the answer to the question: a list of every qualifying paper for "which
+papers", two papers side by side for a comparison, and for anything else the
+sentence that holds the number or name asked for, first. It cites only the
+numbered papers it was given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.evidence import content_words, overlap, split_sentences
+from assistant.question import Question
+from assistant.retrieval import Hit
+
+OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
+_COMPARE = re.compile(
+    r"\b(compare[sd]?|comparison|differ|differs|difference|differences|versus|vs\.?|contrast)\b",
+    re.I,
+)
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much|fast|large|big|long|often|well)\b|\bwhat (accuracy|percentage|score|"
+    r"speed-?up|rate|error|size|number)\b|\bby how much\b|\b(accuracy|percent|%|speed-?up)\b",
+    re.I,
+)
+_ASKS_AUTHORS = re.compile(
+    r"\bwho (wrote|authored|are the authors|is the author)\b|\b(authors?|written by)\b", re.I
+)
+_NUMBER = re.compile(r"\d")
+# An abstract's own "[29]" (its reference list, or a planted "cite [9]") must not read as
+# one of our citations once quoted.
+_BRACKETED_NUMBER = re.compile(r"\[(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\]")
+
+
+def offline_answer(question: str, intent: Question, hits: list[Hit]) -> str:
+    """Answer text with [n] citations, n being the hit's place in `hits` (1-based)."""
+    if intent.topic_free:
+        lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
+        body = f"{_count(hits)}:\n" + "\n".join(lines)
+    elif intent.wants_all:
+        lines = [
+            f"- **{h.paper.title}** [{n}]: {_best_sentences(question, h, 1)[0]}"
+            for n, h in enumerate(hits, 1)
+        ]
+        body = f"{_count(hits)}:\n" + "\n".join(lines)
+    elif _ASKS_AUTHORS.search(question):
+        paper = hits[0].paper
+        if paper.authors:
+            body = f"{paper.title} is by {', '.join(paper.authors)} [1]."
+        else:
+            body = f"The indexed record of {paper.title} [1] does not list its authors."
+    elif _COMPARE.search(question) and len(hits) >= 2:
+        sides = [
+            f"- **{h.paper.title}** [{n}]: {' '.join(_best_sentences(question, h, 2))}"
+            for n, h in enumerate(hits[:2], 1)
+        ]
+        body = "Side by side:\n" + "\n".join(sides)
+    else:
+        body = " ".join(cite(s, 1) for s in _best_sentences(question, hits[0], 2))
+    return f"{body}\n\n{OFFLINE_NOTE}"
+
+
+def cite(sentence: str, n: int) -> str:
+    """'It works.' -> 'It works [1].'"""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body.removesuffix(end)} [{n}]{end}"
+
+
+def _count(hits: list[Hit]) -> str:
+    return "1 indexed paper matches" if len(hits) == 1 else f"{len(hits)} indexed papers match"
+
+
+def _year(hit: Hit) -> str:
+    return f" ({hit.paper.year})" if hit.paper.year else ""
+
+
+def _best_sentences(question: str, hit: Hit, count: int) -> list[str]:
+    """The abstract's sentences that best answer the question, in the order the question
+    needs them: the one holding an asked-for number or name first."""
+    sentences = split_sentences(hit.paper.abstract)
+    wants_number = bool(_ASKS_NUMBER.search(question))
+    asked = content_words(question) - content_words(hit.paper.title)
+
+    def score(index_sentence: tuple[int, str]) -> tuple[float, int]:
+        index, sentence = index_sentence
+        value = overlap(question, sentence) + 0.5 * len(asked & content_words(sentence)) / (
+            len(asked) or 1
+        )
+        if wants_number and _NUMBER.search(sentence):
+            value += 0.5
+        return value, -index
+
+    ranked = sorted(enumerate(sentences), key=score, reverse=True)
+    chosen = [sentence for _, sentence in ranked[:count]] or [hit.paper.abstract]
+    return [_BRACKETED_NUMBER.sub(r"(\1)", sentence) for sentence in chosen]
