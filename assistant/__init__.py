@@ -7,6 +7,13 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.api import Assistant
-
 __all__ = ["Assistant"]
+
+
+def __getattr__(name: str):
+    """`from assistant import Assistant`, without importing every library for `--help`."""
+    if name == "Assistant":
+        from assistant.api import Assistant
+
+        return Assistant
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")

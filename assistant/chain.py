@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer import REFUSAL, Answer
@@ -24,9 +22,11 @@ from assistant.conversation import standalone_question
 from assistant.errors import AssistantError
 from assistant.evidence import overlap
 from assistant.extractive import offline_answer
-from assistant.prompts import load_prompt
 from assistant.retrieval import EmptyQuery, Hits, Retriever
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 # Refuse rather than cite weak matches when the question's best paper has a cosine below
 # REFUSE_BELOW, or below REFUSE_UNSEEN_BELOW when the question names something no indexed
@@ -86,6 +86,10 @@ class AnswerChain:
         self.llm_writer: Runnable | None = None
         self.condenser: Runnable | None = None
         if llm is not None:
+            from langchain_core.output_parsers import StrOutputParser
+
+            from assistant.prompts import load_prompt
+
             self.llm_writer = load_prompt("answer") | llm | StrOutputParser()
             self.condenser = load_prompt("condense") | llm | StrOutputParser()
 
