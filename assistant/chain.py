@@ -28,12 +28,14 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-# Refuse rather than cite weak matches when the question's best paper has a cosine below
-# REFUSE_BELOW, or below REFUSE_UNSEEN_BELOW when the question names something no indexed
+# Refuse rather than cite weak matches: when the question's best paper has a cosine below
+# REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
+# candidates, or (below REFUSE_UNSEEN_BELOW) when the question names something no indexed
 # paper mentions ('AlphaFold', 'Llama 3'). Calibrated on evals/datasets/dev.jsonl.
 REFUSE_BELOW = 0.25
 REFUSE_WORDS_BELOW = 0.5
 REFUSE_UNSEEN_BELOW = 0.62
+REFUSE_PEAK_BELOW = 0.05  # the best paper hardly stands out from the rest: a flat field
 MAX_QUESTION_CHARS = 2000
 
 
@@ -68,7 +70,8 @@ def weak_evidence(hits: Hits, unseen: list[str]) -> bool:
     )
     if unseen:
         return best < REFUSE_UNSEEN_BELOW
-    return best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW
+    flat = hits.peak < REFUSE_PEAK_BELOW and not hits.filters
+    return flat or (best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW)
 
 
 class AnswerChain:

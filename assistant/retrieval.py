@@ -57,11 +57,15 @@ class Hit:
 
 
 class Hits(list[Hit]):
-    """The ranking, plus how it was made: the filters applied and how the question was read."""
+    """The ranking, plus how it was made: the filters applied, how the question was read,
+    and how far the best paper stands out from the other candidates (`peak`: its cosine
+    minus the mean cosine of candidates 5-15; a flat field means nothing really matches)."""
 
-    def __init__(self, hits: list[Hit], question: Question, filters: Filters, mode: Mode):
+    def __init__(
+        self, hits: list[Hit], question: Question, filters: Filters, mode: Mode, peak: float = 1.0
+    ):
         super().__init__(hits)
-        self.question, self.filters, self.mode = question, filters, mode
+        self.question, self.filters, self.mode, self.peak = question, filters, mode, peak
 
 
 class Retriever:
@@ -103,6 +107,9 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             legs["bm25"] = self._bm25(question.query, applied, depth)
         hits = self._rank(legs, vector, mode)
+        similarities = sorted((h.similarity for h in hits), reverse=True)
+        others = similarities[4:15]
+        peak = similarities[0] - sum(others) / len(others) if others else 1.0
         if question.wants_all and hits:
             floor = SET_FLOOR_FILTERED if applied else SET_FLOOR
             cut = max(floor, max(h.similarity for h in hits) - SET_MARGIN)
@@ -117,7 +124,7 @@ class Retriever:
             hits = kept[:SET_MAX] or nearest
         else:
             hits = hits[:k]
-        return Hits(hits, question, applied, mode)
+        return Hits(hits, question, applied, mode, peak)
 
     def unseen_names(self, text: str) -> list[str]:
         """Names in the text (capitalised, or with digits: 'AlphaFold', 'YOLOv8') that no

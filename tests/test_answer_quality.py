@@ -56,6 +56,6 @@ def test_answerable_questions_are_answered(answers):
     scores = refusal_scores((not c.answerable, a.refused) for c, a in answers)
     answered = scores["tn"] / (scores["tn"] + scores["fp"])
     assert answered >= 0.95
-    # Refusal recall is 0.61 on the dev set today, short of the 0.90 target: see the
-    # answering issue's note. This floor keeps it from sliding further.
-    assert scores["recall"] >= 0.6
+    # Refusal recall is 0.78 on the dev set today, short of the 0.90 target: see the
+    # answering issue's note. This floor keeps it from sliding back.
+    assert scores["recall"] >= 0.75
