@@ -48,12 +48,21 @@ class QuestionTooLong(AssistantError):
 
 
 def number_context(hits: Sequence) -> str:
-    """[n] Title (year; first authors) and the abstract, for each retrieved paper."""
+    """[n] Title, what the index knows about the paper, and its abstract: a model can only
+    ground author, year or listing questions in what it is shown."""
     blocks = []
     for n, hit in enumerate(hits, 1):
         paper = hit.paper
-        about = "; ".join(filter(None, [str(paper.year or ""), ", ".join(paper.authors[:3])]))
-        blocks.append(f"[{n}] {paper.title}{f' ({about})' if about else ''}\n{paper.abstract}")
+        kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
+        facts = [
+            ("Authors", ", ".join(paper.authors)),
+            ("Year", str(paper.year or "")),
+            ("Venue", paper.venue or ""),
+            ("Listed on", ", ".join(paper.listed_on)),
+            ("Source", kinds),
+        ]
+        about = "\n".join(f"{name}: {value}" for name, value in facts if value)
+        blocks.append(f"[{n}] {paper.title}\n{about}\nAbstract: {paper.abstract}")
     return "\n\n".join(blocks)
 
 

@@ -17,6 +17,7 @@ from assistant.retrieval import Hit
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SUPPORTED = 0.5  # share of a claim's content words its cited abstract must contain
+_ORPHAN = "\x00"  # stands in, during the check, for a citation that was removed
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ def check_citations(text: str, hits: list[Hit]) -> Checked:
         numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
         kept = [n for n in numbers if n in valid]
         dropped += len(numbers) - len(kept)
-        return "".join(f"[{n}]" for n in kept)
+        # a claim whose only citation was invalid keeps a marker, so it is checked (and
+        # flagged) below instead of passing as uncited text
+        return "".join(f"[{n}]" for n in kept) or _ORPHAN
 
     text = _CITATION.sub(keep_valid, text)
     text = re.sub(r"[ \t]+([.,;:])", r"\1", text)
@@ -44,7 +47,7 @@ def check_citations(text: str, hits: list[Hit]) -> Checked:
     unsupported: list[str] = []
     for sentence in _claims(text):
         cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", sentence)})
-        claim = _CITATION.sub("", sentence)
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", _CITATION.sub("", sentence).replace(_ORPHAN, ""))
         found = [best_sentence(claim, _evidence(hits[n - 1])) for n in cited]
         if max((score for _, score in found), default=0.0) < SUPPORTED:
             unsupported.append(claim.strip())
@@ -55,13 +58,14 @@ def check_citations(text: str, hits: list[Hit]) -> Checked:
         Citation(n, hits[n - 1].paper, tuple(support.get(n, ())))
         for n in sorted({int(n) for n in re.findall(r"\[(\d+)\]", text)})
     ]
+    text = re.sub(r"[ \t]+([.,;:])", r"\1", text.replace(_ORPHAN, ""))
     return Checked(text, citations, unsupported, dropped)
 
 
 def _claims(text: str) -> list[str]:
     """The sentences (and list items) of the answer that cite something."""
     pieces = (s for line in text.splitlines() for s in split_sentences(line))
-    return [s for s in pieces if _CITATION.search(s)]
+    return [s for s in pieces if _CITATION.search(s) or _ORPHAN in s]
 
 
 def _evidence(hit: Hit) -> str:

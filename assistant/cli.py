@@ -45,18 +45,9 @@ def ingest(
     ] = None,
 ) -> None:
     """Add papers to the index. Unchanged papers are skipped, changed ones updated."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     with user_errors():
         assistant = _assistant()
-        columns = (
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            "ETA",
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=err, transient=True) as bar:
+        with _progress_bar() as bar:
             task = bar.add_task("Embedding papers", total=None)
             report = assistant.ingest(
                 paths, progress=lambda done, total: bar.update(task, completed=done, total=total)
@@ -235,3 +226,124 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         for name, count in numbers[key].items():
             table.add_row(name, str(count))
         out.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[
+        Path | None,
+        typer.Option(help="JSONL eval dataset, any file in the format; default the dev set."),
+    ] = None,
+    llm: Annotated[
+        str,
+        typer.Option(
+            help="mock: recorded responses, else scripted ones, through the LLM path; "
+            "offline: the extractive answerer; openai: the configured endpoint."
+        ),
+    ] = "mock",
+    retrieval: Annotated[
+        str, typer.Option(help="hybrid, dense or bm25; the other two run as baselines.")
+    ] = "hybrid",
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write every case and the summary as JSON.")
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write report.md, report.json and plots to this folder."),
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="METRIC=VALUE, repeatable: exit 1 when the metric is under VALUE "
+            "(over it for checks.* and latency_ms.*)."
+        ),
+    ] = None,
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(help="TOML file of --fail-under thresholds, e.g. evals/thresholds.toml."),
+    ] = None,
+    responses: Annotated[
+        Path | None,
+        typer.Option(help="Recorded responses for --llm mock; default evals/responses/<name>/."),
+    ] = None,
+) -> None:
+    """Score retrieval, citations and refusals on an eval dataset, baselines beside."""
+    from assistant.evaluation import gate, report, run
+    from assistant.settings import Settings
+
+    with user_errors():
+        limits = gate.load_limits(thresholds, llm) if thresholds else {}
+        limits |= dict(gate.parse_limit(spec) for spec in fail_under or [])
+        path = dataset or run.DEV_SET
+        assistant = run.eval_assistant(llm, Settings(), responses or run.responses_for(path))
+        cases = run.load_cases(assistant, path)
+        with _progress_bar() as bar:
+            task = bar.add_task(f"Evaluating {path.name}", total=len(cases))
+            result = run.run_eval(
+                assistant,
+                cases,
+                retrieval=retrieval,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                config={"dataset": str(path), "llm": llm},
+            )
+        for table in report.tables(result):
+            out.print(_rich_table(table), "")
+        _warn_about_fallbacks(result)
+        if json_path:
+            report.write_json(result, json_path)
+            err.print(f"Wrote {json_path}", highlight=False)
+        if report_dir:
+            report.write_report(result, report_dir)
+            err.print(f"Wrote the report to {report_dir / 'report.md'}", highlight=False)
+        failures = gate.check(result.summary, limits)
+    for failure in failures:
+        err.print(f"[red]Failed:[/red] {failure}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+    if limits:
+        out.print(f"All {len(limits)} thresholds met.")
+
+
+def _progress_bar():
+    """A bar with count and ETA on stderr, gone when done: for anything that takes a while."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "ETA",
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=err, transient=True)
+
+
+def _rich_table(table) -> Table:
+    from rich import box
+
+    first, *rest = table.header  # headers stack their words, so the tables fit 80 columns
+    rendered = Table(
+        first,
+        *(name.replace(" ", "\n") for name in rest),
+        title=table.title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=0,
+        pad_edge=False,
+        show_edge=False,
+    )
+    rendered.columns[0].no_wrap = True
+    for row in table.rows:
+        rendered.add_row(*row)
+    return rendered
+
+
+def _warn_about_fallbacks(result) -> None:
+    """With --llm openai, answers the endpoint failed on were written offline instead."""
+    notices = [row["notice"] for row in result.rows if row["notice"]]
+    if notices:
+        err.print(
+            f"[yellow]{len(notices)} answers came from the offline answerer because the "
+            f"LLM failed, e.g.: {notices[0]}[/yellow]",
+            highlight=False,
+        )

@@ -103,9 +103,9 @@ class Retriever:
         vector = np.asarray(self.embed_query(question.query), dtype=np.float32)
         legs = {}
         if mode in ("hybrid", "dense"):
-            legs["dense"] = self._dense(vector, applied, depth)
+            legs["dense"] = self.dense_leg(vector, applied, depth)
         if mode in ("hybrid", "bm25"):
-            legs["bm25"] = self._bm25(question.query, applied, depth)
+            legs["bm25"] = self.bm25_leg(question.query, applied, depth)
         hits = self._rank(legs, vector, mode)
         similarities = sorted((h.similarity for h in hits), reverse=True)
         others = similarities[4:15]
@@ -133,14 +133,19 @@ class Retriever:
         vocabulary = retriever.vocab_dict if retriever else {}
         names = []
         for word in re.findall(r"[A-Za-z][\w-]*", text):
-            if word.lower() in STOPWORDS or not (word[0].isupper() or re.search(r"\d", word)):
+            named = word[0].isupper() or re.search(r"\d", word)
+            # short acronyms and units ('GRU', 'MB') are too often a paraphrase's own words
+            if word.lower() in STOPWORDS or not named or len(word) < 4:
                 continue
             tokens = tokenize([word], ids=False)[0]
             if tokens and not any(t in vocabulary for t in tokens):
                 names.append(word)
         return list(dict.fromkeys(names))
 
-    def _dense(self, vector: np.ndarray, filters: Filters, depth: int) -> list[tuple[str, float]]:
+    def dense_leg(
+        self, vector: np.ndarray, filters: Filters, depth: int
+    ) -> list[tuple[str, float]]:
+        """(paper id, cosine) of the nearest papers in Chroma that pass the filters."""
         found = self.index.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(depth, len(self.catalog.ids)),
@@ -149,7 +154,8 @@ class Retriever:
         )
         return [(i, 1.0 - d) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]
 
-    def _bm25(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
+    def bm25_leg(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
+        """(paper id, BM25 score) of the best lexical matches that pass the filters."""
         retriever, catalog = self._sparse
         tokens = tokenize([text], ids=False)[0]
         vocabulary = retriever.vocab_dict if retriever else {}

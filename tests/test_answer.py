@@ -84,13 +84,14 @@ def test_questions_the_papers_cannot_answer_are_refused(settings):
 def test_scripted_model_citations_are_checked(settings):
     reply = (
         "Temperature scaling improves calibration [1]. It also cures the common cold [2]. "
-        "See also [9] and [1, 12]."
+        "See also [9] and [1, 12]. Adam converges too [99]."
     )
     answer = make(settings, scripted(reply)).ask("calibration with temperature?")
     assert answer.backend == settings.llm_model
-    assert answer.dropped_citations == 2  # [9] and the 12 of [1, 12]
+    assert answer.dropped_citations == 3  # [9], the 12 of [1, 12], and [99]
     assert "[9]" not in answer.text and "[12]" not in answer.text
     assert "It also cures the common cold" in " ".join(answer.unsupported)
+    assert "Adam converges too." in answer.unsupported  # its only citation was invalid
     assert all(1 <= c.n <= len(answer.retrieved) for c in answer.citations)
 
 
@@ -143,7 +144,7 @@ def test_openai_endpoint_blocking_and_streaming(settings, openai_stub):
     assert answer.text.startswith("DUQ needs a single forward pass [1].")
     sent = openai_stub.completions[-1]
     assert "ONLY the numbered paper abstracts" in sent.messages[0]["content"]
-    assert "[1] DUQ (2020; Joost van Amersfoort)" in sent.messages[1]["content"]
+    assert "[1] DUQ\nAuthors: Joost van Amersfoort\nYear: 2020" in sent.messages[1]["content"]
 
     openai_stub.push(Reply("DUQ is deterministic and needs one forward pass [1]."))
     *pieces, streamed = list(assistant.stream("How does DUQ estimate uncertainty?"))

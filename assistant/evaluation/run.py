@@ -1,0 +1,278 @@
+"""Running an eval dataset through the `Assistant` the UI uses, and scoring every case.
+
+Each case is asked through `Assistant.stream`, the UI's path (condense, retrieve, write,
+check citations), and timed. The standalone question the answer was searched with is then
+searched again with the other retrieval modes, so the baselines come from the same run and
+the same queries, follow-ups included. Cases run in dataset order and nothing is sampled,
+so two runs give the same numbers, latency aside.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answer import Answer
+from assistant.api import Assistant
+from assistant.errors import AssistantError, NotIndexed
+from assistant.evaluation.dataset import EvalCase, load_dataset
+from assistant.evaluation.metrics import (
+    citation_precision,
+    citation_recall,
+    mean,
+    mentions_all,
+    ndcg_at_k,
+    percentile,
+    recall_at_k,
+    reciprocal_rank,
+    refusal_scores,
+    summarise,
+)
+from assistant.evaluation.mock import CURRENT_CASE, MockChatModel
+from assistant.retrieval import MODES, Mode
+from assistant.settings import Settings
+from ingest.records import normalise_title
+
+EVALS = Path(__file__).resolve().parents[2] / "evals"
+DEV_SET = EVALS / "datasets" / "dev.jsonl"
+LLM_MODES = ("mock", "offline", "openai")
+K = 10  # retrieval is scored on the top 10, as the answer's context holds 10 papers
+RETRIEVAL_KEYS = (
+    "retrieval_recall@1",
+    "retrieval_recall@5",
+    "retrieval_recall@10",
+    "mrr",
+    "ndcg@10",
+)
+ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused")
+# Types whose expected_titles may not list every paper that qualifies ("which papers study
+# X?"), so citing an unlisted paper is not an error: citation precision is None for them.
+OPEN_SET_TYPES = frozenset({"topic", "metadata"})
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    config: dict  # dataset, llm, retrieval, backend
+    rows: list[dict]  # one per case: what was asked, expected, retrieved, cited, scores
+    summary: dict  # averages overall and per type, baselines, refusals, checks, latency
+
+    def to_json(self) -> dict:
+        return {"config": self.config, "summary": self.summary, "cases": self.rows}
+
+    @property
+    def failing(self) -> list[dict]:
+        return [row for row in self.rows if row["failures"]]
+
+
+def responses_for(dataset: Path) -> Path:
+    """Where the mock's recorded responses for a dataset live: evals/responses/<name>/."""
+    return EVALS / "responses" / dataset.stem
+
+
+def eval_assistant(llm: str, settings: Settings, responses: Path | None = None) -> Assistant:
+    """The Assistant for `--llm`: the mock model, the offline answerer, or the endpoint."""
+    if llm == "mock":
+        mock = MockChatModel.from_folder(responses)
+        return Assistant(settings.model_copy(update={"llm_model": "mock"}), llm=mock)
+    if llm == "offline":
+        return Assistant(settings.model_copy(update={"llm": "offline"}))
+    if llm == "openai":
+        if not (settings.openai_base_url or settings.openai_api_key):
+            raise AssistantError(
+                "--llm openai needs an OpenAI-compatible endpoint - set OPENAI_BASE_URL "
+                "(and OPENAI_API_KEY if it wants one), or use --llm mock"
+            )
+        return Assistant(settings.model_copy(update={"llm": "openai"}))
+    raise AssistantError(f"unknown --llm {llm!r} - use one of {', '.join(LLM_MODES)}")
+
+
+def load_cases(assistant: Assistant, path: Path) -> list[EvalCase]:
+    """The dataset's cases, with expected titles checked against the indexed papers."""
+    papers = assistant.index.papers()
+    if not papers:
+        raise NotIndexed()
+    return load_dataset(path, [paper.title for paper in papers])
+
+
+def run_eval(
+    assistant: Assistant,
+    cases: Sequence[EvalCase],
+    *,
+    retrieval: Mode = "hybrid",
+    progress: Progress | None = None,
+    config: dict | None = None,
+) -> EvalResult:
+    """Every case asked and scored; `config` (dataset, llm) is kept for the report."""
+    if retrieval not in MODES:
+        raise AssistantError(f"unknown --retrieval {retrieval!r} - use one of {', '.join(MODES)}")
+    modes = (retrieval, *(mode for mode in MODES if mode != retrieval))
+    rows = []
+    for done, case in enumerate(cases, 1):
+        rows.append(_run_case(assistant, case, modes))
+        if progress:
+            progress(done, len(cases))
+    backends = sorted({row["backend"] for row in rows if row["backend"]})
+    config = {**(config or {}), "cases": len(rows), "retrieval": retrieval}
+    config["backend"] = ", ".join(backends)
+    return EvalResult(config, rows, _summary(rows, modes))
+
+
+def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> dict:
+    history = [{"role": turn.role, "content": turn.content} for turn in case.history]
+    token = CURRENT_CASE.set(case.id)
+    start = time.perf_counter()
+    try:
+        *_, answer = assistant.stream(case.question, history, mode=modes[0])
+        error = None
+    except Exception as failure:  # one broken case is reported, not the end of the run
+        answer, error = None, f"{type(failure).__name__}: {failure}"
+    finally:
+        CURRENT_CASE.reset(token)
+    latency = (time.perf_counter() - start) * 1000
+    ranked = {mode: [] for mode in modes}
+    if answer is not None:
+        ranked[modes[0]] = [hit.paper.title for hit in answer.retrieved][:K]
+        for mode in modes[1:]:
+            hits = assistant.search(answer.question, k=K, mode=mode)
+            ranked[mode] = [hit.paper.title for hit in hits][:K]
+    row = _describe(case, answer, error, ranked, latency)
+    row["metrics"] = _retrieval_metrics(ranked[modes[0]], case) | _answer_metrics(case, row)
+    row["retrieval"] = {mode: _retrieval_metrics(ranked[mode], case) for mode in modes}
+    row["failures"] = _failures(case, row, ranked[modes[0]])
+    return row
+
+
+def _describe(
+    case: EvalCase, answer: Answer | None, error: str | None, ranked: dict, latency: float
+) -> dict:
+    """What was asked and expected, and what came back."""
+    outside = 0 if answer is None else sum(
+        not 1 <= c.n <= len(answer.retrieved) for c in answer.citations
+    )  # fmt: skip
+    return {
+        "id": case.id,
+        "type": case.type,
+        "question": case.question,
+        "standalone": answer.question if answer else case.question,
+        "answerable": case.answerable,
+        "expected": list(case.expected_titles),
+        "must_mention": list(case.must_mention),
+        "retrieved": ranked,
+        "cited": [c.paper.title for c in answer.citations] if answer else [],
+        "answer": answer.text if answer else "",
+        "refused": bool(answer and answer.refused),
+        "backend": answer.backend if answer else None,
+        "notice": answer.notice if answer else None,
+        "unsupported": list(answer.unsupported) if answer else [],
+        "citations_dropped": answer.dropped_citations if answer else 0,
+        "citations_outside": outside,
+        "error": error,
+        "latency_ms": round(latency, 1),
+    }
+
+
+def _retrieval_metrics(ranked: list[str], case: EvalCase) -> dict:
+    expected = case.expected_titles
+    return {
+        "retrieval_recall@1": recall_at_k(ranked, expected, 1),
+        "retrieval_recall@5": recall_at_k(ranked, expected, 5),
+        "retrieval_recall@10": recall_at_k(ranked, expected, 10),
+        "mrr": reciprocal_rank(ranked, expected),
+        "ndcg@10": ndcg_at_k(ranked, expected, 10),
+    }
+
+
+def _answer_metrics(case: EvalCase, row: dict) -> dict:
+    precise = case.answerable and case.type not in OPEN_SET_TYPES
+    return {
+        "citation_recall": citation_recall(row["cited"], case.expected_titles),
+        "citation_precision": (
+            citation_precision(row["cited"], case.expected_titles) if precise else None
+        ),
+        "must_mention": mentions_all(row["answer"], case.must_mention),
+        "refused": row["refused"],
+    }
+
+
+def _failures(case: EvalCase, row: dict, ranked: list[str]) -> list[str]:
+    """Why the case counts as failing, in words a person can check against the row."""
+    metrics, expected = row["metrics"], set(case.expected_titles)
+    found = []
+    if row["error"]:
+        found.append(f"error: {row['error']}")
+    if case.answerable and row["refused"]:
+        found.append("refused an answerable question")
+    if not case.answerable and not row["refused"]:
+        found.append("answered a question the papers cannot answer")
+    if _below_one(metrics["retrieval_recall@10"]):
+        found.append(f"not retrieved in the top {K}: {_missing(expected, ranked)}")
+    if not row["refused"] and _below_one(metrics["citation_recall"]):
+        found.append(f"not cited: {_missing(expected, row['cited'])}")
+    if _below_one(metrics["citation_precision"]):
+        wanted = {normalise_title(title) for title in expected}
+        extra = sorted(t for t in row["cited"] if normalise_title(t) not in wanted)
+        found.append(f"cited unexpected papers: {'; '.join(extra)}")
+    if metrics["must_mention"] is False:
+        found.append(f"does not mention all of: {'; '.join(case.must_mention)}")
+    if row["citations_outside"]:
+        found.append(f"{row['citations_outside']} citations outside the context")
+    if row["citations_dropped"]:
+        found.append(f"{row['citations_dropped']} citations outside the context, removed")
+    found += [f"not supported by the cited abstract: {claim}" for claim in row["unsupported"]]
+    return found
+
+
+def _below_one(value: float | None) -> bool:
+    return value is not None and value < 1
+
+
+def _missing(expected: set[str], found: list[str]) -> str:
+    have = {normalise_title(title) for title in found}
+    return "; ".join(sorted(t for t in expected if normalise_title(t) not in have))
+
+
+def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
+    scored = [{"type": row["type"], **row["metrics"]} for row in rows]
+    latencies = [row["latency_ms"] for row in rows]
+    return {
+        **_rounded(summarise(scored, RETRIEVAL_KEYS + ANSWER_KEYS)),
+        "retrieval": {mode: _retrieval_summary(rows, mode) for mode in modes},
+        "refusal": _rounded(refusal_scores((not r["answerable"], r["refused"]) for r in rows)),
+        "checks": {
+            "citations_outside": sum(row["citations_outside"] for row in rows),
+            "citations_dropped": sum(row["citations_dropped"] for row in rows),
+            "unsupported_sentences": sum(len(row["unsupported"]) for row in rows),
+            "llm_fallbacks": sum(row["notice"] is not None for row in rows),
+            "errors": sum(row["error"] is not None for row in rows),
+            "failing_cases": sum(bool(row["failures"]) for row in rows),
+        },
+        "latency_ms": {
+            "p50": _rounded(percentile(latencies, 50), 1),
+            "p95": _rounded(percentile(latencies, 95), 1),
+        },
+    }
+
+
+def _retrieval_summary(rows: list[dict], mode: Mode) -> dict:
+    """One retrieval mode's metrics overall and per type, and its recall@k for k = 1..10."""
+    scored = [{"type": row["type"], **row["retrieval"][mode]} for row in rows]
+    curve = [
+        mean(recall_at_k(row["retrieved"][mode], row["expected"], k) for row in rows)
+        for k in range(1, K + 1)
+    ]
+    return _rounded(summarise(scored, RETRIEVAL_KEYS)) | {"recall_at_k": _rounded(curve)}
+
+
+def _rounded(value, places: int = 4):
+    """Floats rounded for the report, inside dicts and lists too; everything else as is."""
+    if isinstance(value, float):
+        return round(value, places)
+    if isinstance(value, dict):
+        return {key: _rounded(item, places) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item, places) for item in value]
+    return value
