@@ -16,8 +16,9 @@ SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
 def catalog_row(metadata: dict) -> dict:
-    """The filterable part of a paper's Chroma metadata."""
+    """The filterable part of a paper's Chroma metadata, and its title."""
     row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
+    row["title"] = metadata["title"]
     if metadata.get("year"):
         row["year"] = metadata["year"]
     return row
@@ -26,6 +27,7 @@ def catalog_row(metadata: dict) -> dict:
 @dataclass
 class Catalog:
     ids: list[str]
+    titles: list[str]
     years: np.ndarray  # 0 where the year is unknown
     rows_with: dict[str, dict[str, np.ndarray]]  # field -> value -> row numbers
 
@@ -42,7 +44,11 @@ class Catalog:
             field: {value: np.array(numbers) for value, numbers in by_value.items()}
             for field, by_value in rows_with.items()
         }
-        return cls(ids, years, arrays)
+        return cls(ids, [row.get("title", "") for row in rows], years, arrays)
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        return {paper_id: row for row, paper_id in enumerate(self.ids)}
 
     @cached_property
     def _by_last_name(self) -> dict[str, list[str]]:

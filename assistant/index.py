@@ -138,11 +138,13 @@ class PaperIndex:
         ids, metadatas = stored["ids"], stored["metadatas"]
         version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
         if self.sparse.stored_fingerprint() != version:
-            texts = self.collection.get(include=["documents"])
-            by_id = dict(zip(texts["ids"], texts["documents"], strict=True))
-            documents = [by_id[i] for i in ids]
+            stored = self.collection.get(include=["documents", "embeddings"])
+            position = {paper_id: n for n, paper_id in enumerate(stored["ids"])}
+            order = [position[i] for i in ids]
+            documents = [stored["documents"][n] for n in order]
+            vectors = [stored["embeddings"][n] for n in order]
             rows = [catalog_row(m) for m in metadatas]
-            self.sparse.rebuild(ids, documents, rows, version)
+            self.sparse.rebuild(ids, documents, rows, vectors, version)
 
     def _existing(self) -> dict[str, PaperRecord]:
         """Stored papers by id and by title key, so a paper seen again under another id

@@ -94,15 +94,16 @@ def test_metadata_is_filterable_in_chroma(index):
 
 def test_bm25_index_matches_chroma_and_is_rebuilt_when_missing(index, settings):
     ingest_paths(index, None)
-    retriever, catalog = index.sparse.load()
+    retriever, catalog, vectors = index.sparse.load()
     assert sorted(catalog.ids) == sorted(index.collection.get()["ids"])
     assert catalog.mask_any("author_keys", ("patrick forre",)).sum() == 1
     assert (catalog.years == 2026).sum() == 5
+    assert vectors.shape == (352, 384)
     import shutil
 
     shutil.rmtree(index.sparse.folder)
     PaperIndex(settings, lambda texts, progress: [], client=index.client).sync_sparse()
-    retriever, catalog = index.sparse.load()
+    retriever, catalog, vectors = index.sparse.load()
     from assistant.sparse import tokenize
 
     docs, _ = retriever.retrieve(tokenize(["Muon optimizer Schatten quasi-norms"]), k=1)
