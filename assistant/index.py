@@ -23,6 +23,7 @@ from ingest.records import PaperRecord, embedding_text, merge, normalise_name
 Progress = Callable[[int, int], None]
 Embed = Callable[[list[str], Progress | None], list[list[float]]]
 WRITE_BATCH = 256
+GET_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,19 @@ class PaperIndex:
         return self.collection.count()
 
     def papers(self) -> list[PaperRecord]:
-        stored = self.collection.get(include=["metadatas"])
+        stored = self.get_all(["metadatas"])
         return [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]
+
+    def get_all(self, include: list[str]) -> dict[str, list]:
+        """The whole collection, read in pages: Chroma fails a single `get` of more than
+        32,766 records with metadata (SQLite's variable limit)."""
+        found: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+        while True:
+            page = self.collection.get(include=include, limit=GET_PAGE, offset=len(found["ids"]))
+            for field in found:
+                found[field].extend(page[field])
+            if len(page["ids"]) < GET_PAGE:
+                return found
 
     def upsert(self, papers: list[PaperRecord], progress: Progress | None = None) -> Changes:
         """Add new papers, update changed ones, re-embed only those whose text changed."""
@@ -134,11 +146,11 @@ class PaperIndex:
 
     def sync_sparse(self) -> None:
         """Rebuild the BM25 index if it was not built from exactly what Chroma holds."""
-        stored = self.collection.get(include=["metadatas"])
+        stored = self.get_all(["metadatas"])
         ids, metadatas = stored["ids"], stored["metadatas"]
         version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
         if self.sparse.stored_fingerprint() != version:
-            stored = self.collection.get(include=["documents", "embeddings"])
+            stored = self.get_all(["documents", "embeddings"])
             position = {paper_id: n for n, paper_id in enumerate(stored["ids"])}
             order = [position[i] for i in ids]
             documents = [stored["documents"][n] for n in order]

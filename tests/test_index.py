@@ -199,3 +199,12 @@ def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
     assert not reopened.journal.exists()
     assert snapshot(reopened) == before
     assert ingest_paths(reopened, None).added == 352
+
+
+def test_whole_collection_reads_come_in_pages(index, monkeypatch):
+    """Chroma fails one `get` of more than 32,766 records; pages keep large indexes readable."""
+    ingest_paths(index, None)
+    monkeypatch.setattr("assistant.index.GET_PAGE", 100)
+    assert len({p.id for p in index.papers()}) == 352
+    everything = index.get_all(["documents"])
+    assert len(everything["ids"]) == len(everything["documents"]) == 352
