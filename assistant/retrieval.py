@@ -169,10 +169,14 @@ class Retriever:
             )
             ids, distances = found["ids"][0], found["distances"][0]
             return [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
-        rows = np.flatnonzero(filters.mask(self.catalog))
-        cosines = self._sparse[2][rows] @ vector
-        best = np.argsort(-cosines)[:depth]
-        return [(self.catalog.ids[rows[b]], float(cosines[b])) for b in best]
+        # One matmul over every paper beats gathering the rows that pass (a copy) once the
+        # filter keeps more than a few thousand papers.
+        cosines = self._sparse[2] @ vector
+        cosines[~filters.mask(self.catalog)] = -np.inf
+        depth = min(depth, len(cosines))
+        best = np.argpartition(-cosines, depth - 1)[:depth]
+        best = best[np.argsort(-cosines[best])]
+        return [(self.catalog.ids[b], float(cosines[b])) for b in best if cosines[b] > -np.inf]
 
     def bm25_leg(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(paper id, BM25 score) of the best lexical matches that pass the filters."""

@@ -734,6 +734,7 @@ def main() -> None:
 
 
 def run(args) -> None:
+    load_at_start = os.getloadavg()  # other work on the machine skews every number
     papers = load_paths([BUNDLED_CORPUS], 10**12).papers
     vocab = vocabulary(papers)
     queries = make_queries(vocab, args.queries, args.seed)
@@ -752,7 +753,8 @@ def run(args) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     info = machine()
-    print(f"\nmachine: {info}")
+    print(f"\nmachine: {info}; load average at start {load_at_start[0]:.2f}, "
+          f"at end {os.getloadavg()[0]:.2f} (2 = both cores busy with other work)")  # fmt: skip
     print_ingest(built, bundled)
     fails = print_latency("synthetic", results["synthetic"], args.papers)
     print_stages("synthetic", results["synthetic"])
@@ -785,6 +787,7 @@ def run(args) -> None:
         "synthetic_build": built,
         "bundled_build": bundled,
         "peak_rss_mb": peak_mb,
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
         "query_examples": queries[:12],
         **results,
     }
