@@ -1,7 +1,7 @@
 """Query benchmark: is retrieval fast at 100k abstracts? Target: hybrid p95 under 50 ms.
 
 The bundled corpus has 352 papers, far too few to say anything about scale, and embedding
-100k real abstracts with MiniLM would take about 2.5 hours on this machine. So the script
+100k real abstracts with MiniLM would take 2.5-3.5 hours on this machine. So the script
 builds a synthetic corpus out of the bundled one. Every distinct bundled sentence is
 embedded once with the real model. A synthetic abstract is 5-12 of those sentences, mostly
 from a few neighbouring papers so it keeps to a topic, with some words swapped for other
@@ -715,7 +715,7 @@ def print_ingest(built: dict, bundled: dict) -> None:
         print(f"  excluded: embedding the abstracts themselves; at the bundled corpus's "
               f"{rate:.1f} papers/s that would add about {hours:.1f} h")  # fmt: skip
     else:
-        print("  excluded: embedding the abstracts themselves (about 12 papers/s here)")
+        print("  excluded: embedding the abstracts themselves (8-12 papers/s here)")
 
 
 def main() -> None:
