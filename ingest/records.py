@@ -70,18 +70,20 @@ def embedding_text(record: PaperRecord) -> str:
     return f"{record.title}. {record.abstract}"
 
 
+def _folded(text: str) -> str:
+    """Accents dropped and case folded: 'Forré' and 'FORRE' both become 'forre'."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+
+
 def normalise_title(title: str) -> str:
     """Case, accents, LaTeX braces and punctuation removed: the key titles are matched on."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.findall(r"[^\W_]+", text))
+    return " ".join(re.findall(r"[^\W_]+", _folded(title)))
 
 
 def normalise_name(name: str) -> str:
     """Author names match whatever the case or accents: 'José Forré' -> 'jose forre'."""
-    text = unicodedata.normalize("NFKD", name.replace(".", ". "))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(re.findall(r"[^\W_]+(?:['-][^\W_]+)*", text))
+    return " ".join(re.findall(r"[^\W_]+(?:['-][^\W_]+)*", _folded(name.replace(".", ". "))))
 
 
 def normalise_doi(doi: str) -> str:
