@@ -22,6 +22,7 @@ from assistant.conversation import standalone_question
 from assistant.errors import AssistantError
 from assistant.evidence import overlap
 from assistant.extractive import offline_answer
+from assistant.gaps import Gaps, find_gaps
 from assistant.retrieval import EmptyQuery, Hits, Retriever
 from assistant.settings import Settings
 
@@ -30,11 +31,14 @@ if TYPE_CHECKING:
 
 # Refuse rather than cite weak matches: when the question's best paper has a cosine below
 # REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
-# candidates, or (below REFUSE_UNSEEN_BELOW) when the question names something no indexed
-# paper mentions ('AlphaFold', 'Llama 3'). Calibrated on evals/datasets/dev.jsonl.
+# candidates, or when the question names what the papers lack (assistant/gaps.py): below
+# REFUSE_UNSEEN_BELOW something no indexed paper mentions ('AlphaFold', 'Llama 3'), below
+# REFUSE_ABSENT_BELOW something none of the papers found mentions ('Stable Diffusion',
+# 'deepfake' in "which papers detect deepfake videos?"). Calibrated on evals/datasets/dev.jsonl.
 REFUSE_BELOW = 0.25
 REFUSE_WORDS_BELOW = 0.5
 REFUSE_UNSEEN_BELOW = 0.62
+REFUSE_ABSENT_BELOW = 0.5
 REFUSE_PEAK_BELOW = 0.05  # the best paper hardly stands out from the rest: a flat field
 MAX_QUESTION_CHARS = 2000
 
@@ -66,9 +70,9 @@ def number_context(hits: Sequence) -> str:
     return "\n\n".join(blocks)
 
 
-def weak_evidence(hits: Hits, unseen: list[str]) -> bool:
+def weak_evidence(hits: Hits, gaps: Gaps) -> bool:
     """Neither the meaning (cosine) nor the words (share of the question's content words
-    in the best papers) point at an answer, or the question names what no paper has."""
+    in the best papers) point at an answer, or the question names what the papers lack."""
     if not hits:
         return True
     if hits.question.topic_free:  # a listing by filters: the filter is the evidence
@@ -77,8 +81,10 @@ def weak_evidence(hits: Hits, unseen: list[str]) -> bool:
     words = max(
         overlap(hits.question.query, f"{h.paper.title} {h.paper.abstract}") for h in hits[:3]
     )
-    if unseen:
+    if gaps.unseen:
         return best < REFUSE_UNSEEN_BELOW
+    if gaps.absent and best < REFUSE_ABSENT_BELOW:
+        return True
     flat = hits.peak < REFUSE_PEAK_BELOW and not hits.filters
     return flat or (best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW)
 
@@ -113,10 +119,9 @@ class AnswerChain:
         """Text pieces as they are written, then the checked `Answer` as the last item."""
         state = self.prepare.invoke({"question": question, "history": list(history), **search})
         hits: Hits = state["hits"]
-        unseen = self.retriever.unseen_names(hits.question.query)
-        if weak_evidence(hits, unseen):
-            names = ", ".join(f"'{n}'" for n in unseen)
-            text = f"{REFUSAL} No indexed paper mentions {names}." if unseen else REFUSAL
+        gaps = find_gaps(hits, self.retriever.document_frequency)
+        if weak_evidence(hits, gaps):
+            text = f"{REFUSAL} {gaps.explain()}".strip()
             yield text
             yield self._answer(state, text, self.llm_name)
             return

@@ -7,7 +7,6 @@ questions go deeper and keep every paper above a relevance cut instead of a top 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant.errors import AssistantError, NotIndexed
-from assistant.evidence import STOPWORDS, content_words
+from assistant.evidence import content_words
 from assistant.filters import Filters, explicit_filters
 from assistant.index import PaperIndex
 from assistant.question import Question, read_question
@@ -139,21 +138,16 @@ class Retriever:
             ranked = ranked[:k]
         return Hits(self._hits(ranked), question, applied, mode, peak)
 
-    def unseen_names(self, text: str) -> list[str]:
-        """Names in the text (capitalised, or with digits: 'AlphaFold', 'YOLOv8') that no
-        indexed paper contains: a strong sign the papers cannot answer."""
+    @cached_property
+    def _papers_per_token(self) -> np.ndarray:
         retriever = self._sparse[0]
-        vocabulary = retriever.vocab_dict if retriever else {}
-        names = []
-        for word in re.findall(r"[A-Za-z][\w-]*", text):
-            named = word[0].isupper() or re.search(r"\d", word)
-            # short acronyms and units ('GRU', 'MB') are too often a paraphrase's own words
-            if word.lower() in STOPWORDS or not named or len(word) < 4:
-                continue
-            tokens = tokenize([word], ids=False)[0]
-            if tokens and not any(t in vocabulary for t in tokens):
-                names.append(word)
-        return list(dict.fromkeys(names))
+        return np.diff(retriever.scores["indptr"]) if retriever else np.zeros(0, dtype=int)
+
+    def document_frequency(self, token: str) -> int:
+        """How many indexed papers hold a bm25s token (0: none; the word is unseen)."""
+        retriever = self._sparse[0]
+        column = retriever.vocab_dict.get(token) if retriever else None
+        return 0 if column is None else int(self._papers_per_token[column])
 
     def dense_leg(
         self, vector: np.ndarray, filters: Filters, depth: int
