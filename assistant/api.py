@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer
 from assistant.chain import AnswerChain
-from assistant.errors import NotIndexed
+from assistant.errors import AssistantError, NotIndexed
 from assistant.index import PaperIndex, Progress
 from assistant.ingestion import IngestReport, ingest_paths
-from assistant.retrieval import Hits, Mode, Retriever
+from assistant.retrieval import Hit, Hits, Mode, Retriever
 from assistant.settings import Settings
 from assistant.stats import collection_stats
+from ingest.records import PaperRecord
+
+LIBRARY_LIMIT = 500  # papers a library listing shows at once
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -59,7 +62,11 @@ class Assistant:
         self, paths: list[str | Path] | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Index files or folders; none means the bundled corpus. Re-running is cheap."""
-        return ingest_paths(self.index, [Path(p) for p in paths or []], progress)
+        try:
+            return ingest_paths(self.index, [Path(p) for p in paths or []], progress)
+        finally:  # the next search sees the new papers
+            self.__dict__.pop("retriever", None)
+            self.__dict__.pop("chain", None)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -109,6 +116,27 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The answer text piece by piece as it is written; the last item is the `Answer`."""
         return self.chain.stream(question, history, k=k, filters=filters, mode=mode)
+
+    def library(self, query: str = "", limit: int = LIBRARY_LIMIT) -> list[PaperRecord]:
+        """Indexed papers to browse: by title, or the best matches for `query` (words,
+        authors, years, as in `search`)."""
+        if query.strip():
+            return [hit.paper for hit in self.search(query, k=limit)]
+        catalog = self.retriever.catalog
+        if not catalog.ids:
+            raise NotIndexed()
+        rows = sorted(range(len(catalog.ids)), key=lambda r: catalog.titles[r].lower())
+        return self.index.records([catalog.ids[r] for r in rows[:limit]])
+
+    def paper(self, paper_id: str) -> PaperRecord:
+        found = self.index.records([paper_id])
+        if not found:
+            raise AssistantError(f"no indexed paper has the id {paper_id!r}")
+        return found[0]
+
+    def similar(self, paper_id: str, k: int = 5) -> list[Hit]:
+        """The k indexed papers closest in meaning to this one."""
+        return self.retriever.similar(paper_id, k)
 
     def stats(self) -> dict:
         papers = self.index.papers()

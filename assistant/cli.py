@@ -52,10 +52,7 @@ def ingest(
             report = assistant.ingest(
                 paths, progress=lambda done, total: bar.update(task, completed=done, total=total)
             )
-    out.print(
-        f"Ingested {report.entries} entries: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped."
-    )
+    out.print(report.summary())
     for skipped in report.skipped:
         err.print(f"[yellow]Skipped[/yellow] {skipped}", highlight=False)
     for failure in report.failed_files:
@@ -210,6 +207,39 @@ def _print_answer_extras(answer) -> None:
         err.print(
             f"filter: {name} = {applied['value']} (from '{applied['from']}')", highlight=False
         )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback by default.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+) -> None:
+    """Start the web UI. An empty index is filled with the bundled corpus first."""
+    with user_errors():
+        assistant = _assistant()
+        if assistant.index.count() == 0:
+            err.print("The index is empty: ingesting the bundled corpus first.")
+            with _progress_bar() as bar:
+                task = bar.add_task("Embedding papers", total=None)
+                report = assistant.ingest(
+                    progress=lambda done, total: bar.update(task, completed=done, total=total)
+                )
+            err.print(report.summary())
+        err.print("Starting the web UI…")
+        from assistant.app import LAUNCH_OPTIONS, build_app
+
+        web = build_app(assistant)
+    out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")
+    web.launch(
+        server_name=host,
+        server_port=port,
+        max_file_size=assistant.settings.max_file_bytes,
+        quiet=True,
+        footer_links=[],
+        **LAUNCH_OPTIONS,
+    )
 
 
 @app.command()

@@ -106,6 +106,14 @@ class PaperIndex:
         stored = self.get_all(["metadatas"])
         return [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]
 
+    def records(self, ids: list[str]) -> list[PaperRecord]:
+        """The stored records of these papers, in the order asked (unknown ids left out)."""
+        if not ids:
+            return []
+        stored = self.collection.get(ids=ids, include=["metadatas"])
+        found = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+        return [PaperRecord.from_json(found[i]["record"]) for i in ids if i in found]
+
     def get_all(self, include: list[str]) -> dict[str, list]:
         """The whole collection, read in pages: Chroma fails a single `get` of more than
         32,766 records with metadata (SQLite's variable limit)."""

@@ -24,6 +24,12 @@ class IngestReport:
         """False when a whole file could not be read: the caller should exit non-zero."""
         return not self.failed_files
 
+    def summary(self) -> str:
+        return (
+            f"Ingested {self.entries} entries: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped."
+        )
+
 
 def ingest_paths(
     index: PaperIndex, paths: list[Path] | None, progress: Progress | None = None

@@ -225,20 +225,24 @@ class Retriever:
         rows.sort(key=lambda r: (-int(catalog.years[r]), catalog.titles[r]))
         return [Candidate(catalog.ids[r], r, 1.0, 1.0, ("filter",)) for r in rows[:LIST_MAX]]
 
+    def similar(self, paper_id: str, k: int = 5) -> list[Hit]:
+        """The k papers nearest to an indexed one, by cosine of their vectors."""
+        row = self.catalog.row_of.get(paper_id)
+        if row is None:
+            raise AssistantError(f"no indexed paper has the id {paper_id!r}")
+        vectors = self._sparse[2]
+        cosines = vectors @ vectors[row]
+        cosines[row] = -np.inf
+        best = np.argsort(-cosines)[: min(k, len(cosines) - 1)]
+        ids = self.catalog.ids
+        return self._hits(
+            [Candidate(ids[b], b, float(cosines[b]), float(cosines[b]), ("similar",)) for b in best]
+        )
+
     def _hits(self, candidates: list[Candidate]) -> list[Hit]:
         """The stored records of the papers that made it, in ranking order."""
-        if not candidates:
-            return []
-        stored = self.index.collection.get(
-            ids=[c.paper_id for c in candidates], include=["metadatas"]
-        )
-        records = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+        records = self.index.records([c.paper_id for c in candidates])
         return [
-            Hit(
-                PaperRecord.from_json(records[c.paper_id]["record"]),
-                c.score,
-                c.similarity,
-                c.found_by,
-            )
-            for c in candidates
+            Hit(record, c.score, c.similarity, c.found_by)
+            for record, c in zip(records, candidates, strict=True)
         ]

@@ -1,0 +1,320 @@
+"""The web UI: a Gradio app over one `Assistant`, the same object the API and CLI use.
+
+`build_app` returns the `gr.Blocks`; `assistant serve` launches it with `LAUNCH_OPTIONS`.
+Each browser session keeps its own conversation in `gr.State`; the index is shared.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from assistant.answer import Answer
+from assistant.api import LIBRARY_LIMIT, Assistant
+from assistant.errors import AssistantError
+from assistant.evidence import STOPWORDS
+from assistant.views import answer_markdown, filters_markdown, paper_html, sources_html
+from ingest.errors import IngestError
+
+CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue
+QUEUE_MAX = 64
+LIBRARY_HEADERS = ["Title", "Authors", "Year", "Sources"]
+LIBRARY_MATCHES = 20  # papers a library search shows
+EXAMPLE_COMMON_WORDS = 10  # title words too common to make a topic of
+
+CSS = """
+.pa-paper { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 12px; margin: 8px 0; }
+.pa-paper h4 { margin: 0 0 4px 0; }
+.pa-paper dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px;
+  margin: 4px 0; font-size: 0.9em; }
+.pa-paper dt { font-weight: 600; }
+.pa-paper dd { margin: 0; }
+#chat a[href^="#source-"] { color: var(--link-text-color); font-weight: 600;
+  text-decoration: none; }
+.pa-abstract mark { background: #fde68a; color: #111; padding: 0 2px; }
+.pa-paper.pa-active { outline: 3px solid #f59e0b; }
+.pa-unsupported { border-left: 4px solid #dc2626; padding-left: 8px; }
+.pa-turn > summary, .pa-retrieved > summary { cursor: pointer; font-weight: 600; }
+"""
+
+# Citation links [n] in the chat point at "#source-<turn>-<n>": open that answer's
+# sources, scroll the paper's card into view and outline it (the page never navigates).
+JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const card = document.getElementById(link.getAttribute("href").slice(1));
+    if (!card) return;
+    const turn = card.closest("details.pa-turn");
+    if (turn) turn.open = true;
+    document.querySelectorAll(".pa-active").forEach((el) => el.classList.remove("pa-active"));
+    card.classList.add("pa-active");
+    card.scrollIntoView({ behavior: "smooth", block: "center" });
+  }, true);
+}
+"""
+
+LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "js": JS, "theme": gr.themes.Soft()}
+
+
+class PaperApp:
+    """The event handlers, each a plain method so tests can call them directly."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.writing = threading.Lock()  # one upload at a time
+
+    # --- chat -----------------------------------------------------------------------
+
+    def respond(
+        self,
+        message: str,
+        chat: list[dict],
+        history: list[dict],
+        answers: list[tuple[str, Answer]],
+        year_from: float | None,
+        year_to: float | None,
+        sources: list[str] | None,
+        author: str | None,
+    ) -> Iterator[tuple]:
+        """Stream the answer into the chat; then its sources and the filters it applied."""
+        if not message.strip():
+            yield chat, history, answers, gr.skip(), gr.skip(), message
+            return
+        turn = len(answers) + 1
+        chat = [*chat, {"role": "user", "content": answer_markdown(message, turn)}]
+        reply = {"role": "assistant", "content": "…"}
+        chat.append(reply)
+        yield chat, history, answers, gr.skip(), "Searching the papers…", ""
+        filters = {
+            "year": [_year(year_from), _year(year_to)] if year_from or year_to else None,
+            "source": sources or None,
+            "author": author or None,
+        }
+        try:
+            written = ""
+            for piece in self.assistant.stream(message, history, filters=filters):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                written += piece
+                reply["content"] = answer_markdown(written, turn)
+                yield chat, history, answers, gr.skip(), "Writing the answer…", ""
+        except AssistantError as error:
+            reply["content"] = f"⚠️ {answer_markdown(str(error), turn)}"
+            yield chat, history, answers, gr.skip(), "", ""
+            return
+        reply["content"] = answer_markdown(answer.text, turn, answer.unsupported)
+        if answer.notice:
+            reply["content"] += f"\n\n*{answer_markdown(answer.notice, turn)}*"
+        history = [
+            *history,
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": answer.text},
+        ]
+        answers = [*answers, (message, answer)]
+        yield chat, history, answers, sources_html(answers), filters_markdown(answer.filters), ""
+
+    # --- library --------------------------------------------------------------------
+
+    def browse(self, query: str) -> tuple[pd.DataFrame, list[str], str]:
+        """The table, the paper id of each row, and a line on what is shown."""
+        try:
+            papers = self.assistant.library(
+                query, limit=LIBRARY_MATCHES if query.strip() else LIBRARY_LIMIT
+            )
+        except AssistantError as error:
+            return pd.DataFrame(columns=LIBRARY_HEADERS), [], f"⚠️ {escape(str(error))}"
+        rows = [
+            [
+                p.title,
+                ", ".join(p.authors),
+                p.year or "",
+                ", ".join(dict.fromkeys(s.file for s in p.sources)),
+            ]
+            for p in papers
+        ]
+        if query.strip():
+            shown = f"The {len(papers)} papers that best match; click one to open it."
+        else:
+            total = self.assistant.index.count()
+            shown = f"{len(papers)} of {total} papers, by title; click one to open it."
+        return pd.DataFrame(rows, columns=LIBRARY_HEADERS), [p.id for p in papers], shown
+
+    def open_paper(self, ids: list[str], event: gr.SelectData) -> tuple[str, str, str | None]:
+        """The selected row's paper in full, and the papers nearest to it."""
+        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        if row is None or row >= len(ids):
+            return "", "", None
+        paper = self.assistant.paper(ids[row])
+        similar = self.assistant.similar(paper.id, k=5)
+        cards = "".join(
+            paper_html(hit.paper, label=f"similarity {hit.similarity:.2f} ·", folded=True)
+            for hit in similar
+        )
+        return paper_html(paper), f"<h4>Similar papers</h4>{cards}", paper.id
+
+    def ask_about(self, paper_id: str | None) -> tuple[str, gr.Tabs]:
+        if not paper_id:
+            return "", gr.Tabs()
+        title = self.assistant.paper(paper_id).title
+        return f'What does "{title}" propose, and what did it find?', gr.Tabs(selected="chat")
+
+    # --- adding papers --------------------------------------------------------------
+
+    def add_papers(
+        self,
+        files: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, pd.DataFrame, list[str], str, gr.Dropdown]:
+        """Parse and index uploaded files with the same code and messages as `assistant
+        ingest`; the upload is deleted afterwards, never kept or served back."""
+        if not files:
+            return ("Choose one or more files first.", *self.browse(""), self._sources_choice())
+        paths = [Path(f) for f in files]
+        try:
+            with self.writing:
+                report = self.assistant.ingest(paths, _progress_callback(progress))
+        except (AssistantError, IngestError) as error:
+            text = f"⚠️ {escape(str(error))}"
+        else:
+            lines = [escape(report.summary())]
+            lines += [f"- Skipped {escape(str(s))}" for s in report.skipped]
+            lines += [f"- ⚠️ Failed {escape(f)}" for f in report.failed_files]
+            text = "\n".join(lines)
+        finally:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        return (text, *self.browse(""), self._sources_choice())
+
+    # --- what the page shows around the chat -----------------------------------------
+
+    def header(self) -> str:
+        count = self.assistant.index.count()
+        settings = self.assistant.settings
+        if self.assistant.chain.llm is None:
+            backend = "offline mode: answers quote the abstracts, no language model"
+        else:
+            where = f" at {settings.openai_base_url}" if settings.openai_base_url else ""
+            backend = f"model {escape(settings.llm_model)}{escape(where)}"
+        return f"## Paper assistant\n{count} papers indexed · {backend}"
+
+    def examples(self) -> list[str]:
+        """Questions this collection can answer, made from its own titles: two frequent
+        topics (word pairs without the commonest words, 'neural', 'learning') and two
+        papers known by a short name ('DAVA: Disentangling ...')."""
+        titles = self.assistant.retriever.catalog.titles
+        words = [[w.lower() for w in re.findall(r"[A-Za-z][\w-]+", t)] for t in titles]
+        counts = Counter(w for title in words for w in title if w not in STOPWORDS)
+        common = {w for w, _ in counts.most_common(EXAMPLE_COMMON_WORDS)}
+        pairs = Counter(
+            f"{a} {b}"
+            for title in words
+            for a, b in itertools.pairwise(title)
+            if not {a, b} & (STOPWORDS | common)
+        )
+        named = sorted(t.split(":")[0] for t in titles if re.match(r"^[A-Z]\w*[A-Z][\w-]*: ", t))
+        return [f"Which papers study {pair}?" for pair, _ in pairs.most_common(2)] + [
+            f"How does {name} work?" for name in named[:2]
+        ]
+
+    def _sources_choice(self) -> gr.Dropdown:
+        return gr.Dropdown(choices=self.assistant.retriever.catalog.values("sources"))
+
+
+def _year(value: float | None) -> int | None:
+    return int(value) if value else None
+
+
+def _progress_callback(progress: gr.Progress):
+    return lambda done, total: progress((done, total), desc="Embedding papers", unit="papers")
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    ui = PaperApp(assistant)
+    sources = assistant.retriever.catalog.values("sources")  # also opens the index now
+    with gr.Blocks(title="Paper assistant") as app:
+        header = gr.Markdown(ui.header())
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"), gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        label="Conversation", height=520, latex_delimiters=[],
+                        elem_id="chat",
+                    )  # fmt: skip
+                    with gr.Row():
+                        question = gr.Textbox(
+                            placeholder="Ask about the papers…", show_label=False,
+                            scale=5, elem_id="question", autofocus=True,
+                        )  # fmt: skip
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    applied = gr.Markdown(elem_id="applied")
+                    new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
+                    gr.Examples(ui.examples(), inputs=question, label="Try")
+                    with gr.Accordion("Filters", open=False):
+                        with gr.Row():
+                            year_from = gr.Number(label="Year from", precision=0)
+                            year_to = gr.Number(label="Year to", precision=0)
+                        source = gr.Dropdown(
+                            choices=sources, multiselect=True, label="Source page or file"
+                        )
+                        author = gr.Textbox(label="Author", placeholder="e.g. Juho Lee")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    panel = gr.HTML(sources_html([]), elem_id="sources")
+            with gr.Tab("Library", id="library"):
+                find = gr.Textbox(
+                    label="Search the library", placeholder="words, an author, a year…",
+                    elem_id="library-search",
+                )  # fmt: skip
+                shown = gr.Markdown()
+                table = gr.Dataframe(
+                    headers=LIBRARY_HEADERS, interactive=False, wrap=True,
+                    max_height=420, elem_id="library", column_widths=["45%", "30%", "7%", "18%"],
+                )  # fmt: skip
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        detail = gr.HTML(elem_id="paper")
+                        ask_button = gr.Button("Ask about this paper", elem_id="ask-about")
+                    with gr.Column(scale=2):
+                        similar = gr.HTML(elem_id="similar")
+            with gr.Tab("Add papers", id="add"):
+                gr.Markdown(
+                    "BibTeX, CSV, JSONL, arXiv Atom, or a saved publication list, trending "
+                    f"listing or poster-session page; up to {assistant.settings.max_file_mb:g} MB "
+                    "a file. Files are parsed as text and deleted once indexed."
+                )
+                upload = gr.File(file_count="multiple", label="Files", elem_id="upload")
+                add = gr.Button("Add to the index", variant="primary", elem_id="add")
+                added = gr.Markdown(elem_id="added")
+
+        history, answers, row_ids, selected = gr.State([]), gr.State([]), gr.State([]), gr.State()
+        ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
+        ask_outputs = [chat, history, answers, panel, applied, question]
+        for trigger in (question.submit, send.click):
+            trigger(ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY)
+        new_chat.click(
+            lambda: ([], [], [], sources_html([]), "", ""), None, ask_outputs, queue=False
+        )
+        app.load(ui.browse, find, [table, row_ids, shown])
+        find.submit(ui.browse, find, [table, row_ids, shown])
+        table.select(ui.open_paper, row_ids, [detail, similar, selected])
+        ask_button.click(ui.ask_about, selected, [question, tabs])
+        add.click(
+            ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1
+        ).then(ui.header, None, header).then(lambda: None, None, upload)
+    app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
+    return app

@@ -1,0 +1,154 @@
+"""What the web UI shows, as escaped HTML and Markdown.
+
+Every title, abstract, author and answer is text from files someone else wrote, so each
+is escaped here before any page shows it: an abstract holding `<script>` shows the word
+`<script>`. The only markup is what these functions add themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from assistant.answer import Answer
+from assistant.evidence import split_sentences
+from ingest.records import PaperRecord
+
+AUTHORS_SHOWN = 12
+
+
+def anchor(turn: int, n: int) -> str:
+    """The id of citation [n] of the turn-th answer: citations of earlier answers keep
+    pointing at their own papers."""
+    return f"source-{turn}-{n}"
+
+
+def answer_markdown(text: str, turn: int, unsupported: Sequence[str] = ()) -> str:
+    """An answer for the chat: HTML escaped, [n] linked to its source card, and each
+    sentence the cited abstract does not support marked."""
+    shown = escape(text, quote=False)
+    for sentence in unsupported:
+        claim = escape(sentence, quote=False).rstrip(".")
+        if claim and claim in shown:
+            shown = shown.replace(claim, f"{claim} ⚠️ *(not supported by the cited abstract)*", 1)
+    shown = shown.replace("[", "\\[").replace("]", "\\]")  # no Markdown links or images
+    return re.sub(r"\\\[(\d+)\\\]", lambda m: f"[\\[{m[1]}\\]](#{anchor(turn, int(m[1]))})", shown)
+
+
+def filters_markdown(filters: dict[str, dict[str, str]]) -> str:
+    if not filters:
+        return "No filters applied."
+    parts = []
+    for field, applied in filters.items():
+        origin = "set by you" if applied["from"] == "explicit" else f'from "{applied["from"]}"'
+        parts.append(f"**{field.replace('_', ' ')}** = {escape(applied['value'])} ({origin})")
+    return "Filters applied: " + "; ".join(parts)
+
+
+def sources_html(answers: Sequence[tuple[str, Answer]]) -> str:
+    """The sources of every answer so far, newest first and open; older ones folded."""
+    if not answers:
+        return '<p class="pa-empty">Sources of the answers appear here.</p>'
+    blocks = []
+    for turn in range(len(answers), 0, -1):
+        question, answer = answers[turn - 1]
+        body = _answer_sources(turn, answer)
+        state = " open" if turn == len(answers) else ""
+        blocks.append(
+            f'<details class="pa-turn" id="turn-{turn}"{state}><summary>Question {turn}: '
+            f"{escape(question)}</summary>{body}</details>"
+        )
+    return '<div class="pa-sources">' + "".join(blocks) + "</div>"
+
+
+def _answer_sources(turn: int, answer: Answer) -> str:
+    if answer.refused:
+        return '<p class="pa-empty">No paper cited: the indexed papers do not answer this.</p>'
+    parts = []
+    if answer.unsupported:
+        items = "".join(f"<li>{escape(s)}</li>" for s in answer.unsupported)
+        parts.append(
+            '<div class="pa-unsupported"><strong>Not supported by the cited abstracts:</strong>'
+            f"<ul>{items}</ul></div>"
+        )
+    cited = {c.paper.id for c in answer.citations}
+    for citation in answer.citations:
+        parts.append(
+            paper_html(
+                citation.paper,
+                label=f"[{citation.n}]",
+                element_id=anchor(turn, citation.n),
+                highlight=citation.sentences,
+            )
+        )
+    others = [hit.paper for hit in answer.retrieved if hit.paper.id not in cited]
+    if others:
+        cards = "".join(paper_html(p, folded=True) for p in others)
+        parts.append(
+            f'<details class="pa-retrieved"><summary>Retrieved but not cited ({len(others)})'
+            f"</summary>{cards}</details>"
+        )
+    return "".join(parts)
+
+
+def paper_html(
+    paper: PaperRecord,
+    label: str = "",
+    element_id: str | None = None,
+    highlight: Sequence[str] = (),
+    folded: bool = False,
+) -> str:
+    """A paper's card: title, authors, year and venue, the pages it came from with their
+    listing dates, links, and the abstract with the `highlight` sentences marked (behind
+    a click when `folded`)."""
+    marked = set(highlight)
+    sentences = [
+        f"<mark>{escape(s)}</mark>" if s in marked else escape(s)
+        for s in split_sentences(paper.abstract)
+    ]
+    authors = ", ".join(paper.authors[:AUTHORS_SHOWN])
+    if len(paper.authors) > AUTHORS_SHOWN:
+        authors += f" and {len(paper.authors) - AUTHORS_SHOWN} more"
+    when = " · ".join(str(x) for x in (paper.year, paper.venue) if x)
+    facts = [
+        ("Authors", escape(authors)),
+        ("Published", escape(when)),
+        ("Found on", _sources(paper)),
+        ("Links", _links(paper)),
+    ]
+    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts if value)
+    id_attr = f' id="{escape(element_id)}"' if element_id else ""
+    heading = f"{escape(label)} " if label else ""
+    abstract = f'<p class="pa-abstract">{" ".join(sentences)}</p>'
+    if folded:
+        abstract = f"<details><summary>Abstract</summary>{abstract}</details>"
+    return (
+        f'<article class="pa-paper"{id_attr}><h4>{heading}{escape(paper.title)}</h4>'
+        f"<dl>{rows}</dl>{abstract}</article>"
+    )
+
+
+def _sources(paper: PaperRecord) -> str:
+    seen: dict[str, list[str]] = {}
+    for source in paper.sources:
+        dates = seen.setdefault(f"{source.file} ({source.kind.replace('_', ' ')})", [])
+        if source.listed_on and source.listed_on not in dates:
+            dates.append(source.listed_on)
+    return "; ".join(
+        escape(page) + (f", listed on {escape(', '.join(dates))}" if dates else "")
+        for page, dates in seen.items()
+    )
+
+
+def _links(paper: PaperRecord) -> str:
+    links = [("page", paper.url)]
+    if paper.doi:
+        links.append(("DOI", f"https://doi.org/{paper.doi}"))
+    if paper.arxiv_id:
+        links.append(("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+    return " · ".join(
+        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{name}</a>'
+        for name, url in links
+        if url and re.match(r"https?://", url)  # never javascript: or data: links
+    )

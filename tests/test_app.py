@@ -1,0 +1,163 @@
+"""The web UI built in-process over a small known corpus: its events and what they show."""
+
+import itertools
+
+import gradio as gr
+import pytest
+from keyword_corpus import PAPERS, KeywordEmbeddings, paper
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import Assistant
+from assistant.app import PaperApp, build_app
+from assistant.views import answer_markdown, paper_html
+
+HOSTILE = paper(
+    'Calibration <script>alert("t")</script> of Widgets',
+    "Calibration of widgets. Widgets need temperature calibration "
+    '<img src=x onerror="alert(1)"> [see](javascript:alert(2)) '
+    "![pixel](http://tracker.example/p.png).",
+    ["<b>Eve</b>"],
+    2024,
+)
+
+
+@pytest.fixture
+def ui(settings) -> PaperApp:
+    assistant = Assistant(settings, embeddings=KeywordEmbeddings())
+    assistant.index.upsert(PAPERS)
+    return PaperApp(assistant)
+
+
+def ask(ui: PaperApp, question: str, chat=(), history=(), answers=(), **filters):
+    """Every update `respond` streams, for `question` with the filter inputs given."""
+    inputs = [filters.get(k) for k in ("year_from", "year_to", "sources", "author")]
+    return list(ui.respond(question, list(chat), list(history), list(answers), *inputs))
+
+
+def test_an_answer_streams_then_shows_its_sources(ui):
+    updates = ask(ui, "How does DUQ estimate uncertainty?")
+    assert len(updates) > 3  # searching, several pieces of text, then the final state
+    chat, history, answers, panel, applied, question = updates[-1]
+    assert chat[-1]["role"] == "assistant" and "[\\[1\\]](#source-1-1)" in chat[-1]["content"]
+    streamed = [u[0][-1]["content"] for u in updates[1:-1]]
+    assert all(len(a) <= len(b) for a, b in itertools.pairwise(streamed))
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert answers[0][0] == "How does DUQ estimate uncertainty?"
+    assert 'id="source-1-1"' in panel and "<mark>" in panel and "DUQ" in panel
+    assert "Retrieved but not cited" in panel
+    assert applied == "No filters applied." and question == ""
+
+
+def test_follow_ups_use_the_history_and_keep_earlier_citations(ui):
+    first = ask(ui, "How does DUQ estimate uncertainty?")[-1]
+    chat, history, answers = first[0], first[1], first[2]
+    second = ask(ui, "Who wrote it?", chat, history, answers)[-1]
+    assert len(second[0]) == 4 and len(second[2]) == 2
+    assert "Joost van Amersfoort" in second[0][-1]["content"]
+    assert "(#source-2-1)" in second[0][-1]["content"]  # the second answer's own [1]
+    assert "(#source-1-1)" in second[0][1]["content"]  # the first one's is unchanged
+    assert 'id="source-1-1"' in second[3] and 'id="source-2-1"' in second[3]
+
+
+def test_filters_from_the_page_combine_with_the_question(ui):
+    *_, last = ask(ui, "Which papers study calibration?", year_from=2022, year_to=2023)
+    answer = last[2][-1][1]
+    assert {c.paper.title for c in answer.citations} == {
+        "Mixing Samples for Confidence",
+        "Four-bit Transformers",
+    }
+    assert last[4] == "Filters applied: **year** = 2022-2023 (set by you)"
+    *_, by_author = ask(ui, "Which papers study calibration?", author="Juho Lee")
+    assert "**author** = Juho Lee" in by_author[4]
+
+
+def test_a_user_error_is_shown_in_the_chat_not_raised(ui):
+    *_, last = ask(ui, "Which papers study calibration?", author="Nobody Atall")
+    assert last[0][-1]["content"].startswith("⚠️ no indexed paper has an author")
+    assert last[2] == []  # no answer recorded
+    assert ask(ui, "   ")[-1][0] == []  # an empty question does nothing
+
+
+def test_the_library_lists_searches_and_opens_papers(ui):
+    table, ids, shown = ui.browse("")
+    assert list(table.columns) == ["Title", "Authors", "Year", "Sources"]
+    assert len(table) == len(PAPERS) and table.iloc[0]["Title"] == "Deep GNNs"  # by title
+    assert shown == f"{len(PAPERS)} of {len(PAPERS)} papers, by title; click one to open it."
+    table, ids, _ = ui.browse("radiance fields")
+    assert table.iloc[0]["Title"] == "Scenes as Fields"
+    first_row = gr.SelectData(None, {"index": [0, 0], "value": ""})
+    detail, similar, selected = ui.open_paper(ids, first_row)
+    assert "Neural radiance fields render scenes." in detail and selected == ids[0]
+    assert similar.count('class="pa-paper"') == 5 and "Scenes as Fields</h4>" not in similar
+    question, tabs = ui.ask_about(selected)
+    assert question == 'What does "Scenes as Fields" propose, and what did it find?'
+    assert tabs.selected == "chat"
+
+
+def test_uploaded_papers_are_searchable_at_once_and_the_upload_is_deleted(ui, tmp_path):
+    upload = tmp_path / "new.bib"
+    upload.write_text(
+        "@article{z, title={Zebra Stripes Confuse Flies}, author={Ann Example}, year={2021},"
+        " abstract={Stripes on zebras confuse biting flies.}}\n@article{broken, title={No "
+        "abstract here}}\n"
+    )
+    report, table, _ids, _shown, sources = ui.add_papers(
+        [str(upload)], progress=lambda *a, **k: None
+    )
+    assert report.startswith("Ingested 1 entries: 1 added")
+    assert "- Skipped new.bib:2" in report  # the same file:line message as the CLI
+    assert "Zebra Stripes Confuse Flies" in set(table["Title"])
+    assert "new.bib" in sources.constructor_args["choices"]
+    assert not upload.exists()
+    table, _, _ = ui.browse("zebra stripes")
+    assert table.iloc[0]["Title"] == "Zebra Stripes Confuse Flies"
+    answer = ask(ui, "What do zebra stripes do to flies?")[-1][2][-1][1]
+    assert answer.citations[0].paper.title == "Zebra Stripes Confuse Flies"
+
+
+def test_a_file_ingest_cannot_read_is_reported_in_the_page(ui, tmp_path):
+    upload = tmp_path / "photo.png"
+    upload.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    report, *_ = ui.add_papers([str(upload)], progress=lambda *a, **k: None)
+    assert "Failed" in report and "photo.png" in report and not upload.exists()
+    assert ui.add_papers(None)[0] == "Choose one or more files first."
+
+
+def test_titles_abstracts_and_answers_are_shown_as_text():
+    card = paper_html(HOSTILE, highlight=["Calibration of widgets."])
+    assert "<script>" not in card and "<img" not in card and "<b>" not in card
+    assert "&lt;script&gt;" in card and "&lt;img src=x onerror=" in card
+    assert "<mark>Calibration of widgets.</mark>" in card
+    shown = answer_markdown(f"{HOSTILE.abstract} [1]", turn=3)
+    assert "<img" not in shown and "[see](" not in shown and "![pixel](" not in shown
+    assert shown.endswith("[\\[1\\]](#source-3-1)")
+
+
+def test_unsupported_sentences_are_marked(settings):
+    reply = "Temperature scaling improves calibration [1]. It also cures the common cold [1]."
+    llm = GenericFakeChatModel(messages=iter([AIMessage(reply)]))
+    assistant = Assistant(settings, embeddings=KeywordEmbeddings(), llm=llm)
+    assistant.index.upsert(PAPERS)
+    *_, last = ask(PaperApp(assistant), "calibration with temperature?")
+    assert "It also cures the common cold ⚠️ *(not supported" in last[0][-1]["content"]
+    assert "Not supported by the cited abstracts" in last[3]
+
+
+def test_the_app_wires_every_event(ui):
+    app = build_app(ui.assistant)
+    assert isinstance(app, gr.Blocks)
+    wired = {fn.name for fn in app.fns.values()}
+    assert {"respond", "browse", "open_paper", "ask_about", "add_papers", "header"} <= wired
+    assert app._queue.default_concurrency_limit == 4
+    assert "offline mode" in ui.header() and f"{len(PAPERS)} papers indexed" in ui.header()
+    assert ui.examples() == ["Which papers study equivariant maps?"]
+
+
+def test_serve_listens_on_loopback_by_default():
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    help_text = CliRunner().invoke(app, ["serve", "--help"]).output
+    assert "127.0.0.1" in help_text and "7860" in help_text
