@@ -1,0 +1,191 @@
+"""End to end in a real browser: Playwright drives Debian's headless chromium against
+`assistant serve` (offline backend, the bundled corpus) on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+STARTUP_S = 90  # generous: a loaded CI machine; bench/serve.py measures the real figure
+ANSWER_MS = 30_000
+HOSTILE_BIB = """@article{hostile2024,
+  title = {Zebra Widgets <script>window.__xss = 1</script> Calibrated},
+  author = {Mallory, Eve},
+  year = {2024},
+  abstract = {We calibrate zebra widgets with striped temperature scaling.
+    <img src=x onerror="window.__xss = 2"> Striped scaling lowers zebra widget error by 40 percent.}
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(bundled_index, tmp_path_factory) -> Iterator[str]:
+    """`assistant serve` over a copy of the bundled index (the tests add papers to it)."""
+    source, ingested = bundled_index
+    assert ingested.returncode == 0, ingested.stderr
+    data_dir = tmp_path_factory.mktemp("served") / "data"
+    shutil.copytree(source, data_dir)
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": "offline"}
+    log = tmp_path_factory.mktemp("served") / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as page:
+                if page.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"assistant serve did not start:\n{log.read_text()}")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is missing: run the README's test command, which installs it")
+    with sync_playwright() as playwright:
+        # root in a container has no user namespace for chromium's sandbox
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+
+
+def wait_for_answer(page, turn: int = 1) -> None:
+    page.wait_for_selector(f'#sources [id^="source-{turn}-"]', timeout=ANSWER_MS)
+
+
+def upload(page, tmp_path: Path, name: str, text: str) -> str:
+    file = tmp_path / name
+    file.write_text(text)
+    page.get_by_role("tab", name="Add papers").click()
+    page.set_input_files("#upload input[type=file]", str(file))
+    page.wait_for_selector(f"#upload :text('{name}')")
+    page.click("button#add")
+    page.wait_for_selector("#added :text('Ingested')", timeout=60_000)
+    return page.inner_text("#added")
+
+
+def open_in_library(page, query: str, title_words: str) -> None:
+    page.get_by_role("tab", name="Library").click()
+    page.fill("#library-search textarea", query)
+    page.keyboard.press("Enter")
+    page.locator("#library").get_by_text(title_words).first.click()
+    page.wait_for_selector(f"#paper :text('{title_words}')")
+
+
+def test_ask_see_the_streamed_answer_and_the_highlighted_source(page):
+    ask(page, "How does DUQ estimate uncertainty?")
+    # streamed: the answer is in the chat before its sources are shown
+    page.wait_for_selector("#chat :text('Offline mode')", timeout=ANSWER_MS)
+    wait_for_answer(page)
+    citation = page.locator('#chat a[href="#source-1-1"]').first
+    assert citation.inner_text() == "[1]"
+    citation.click()
+    card = page.locator("#source-1-1")
+    page.wait_for_selector("#source-1-1.pa-active")
+    assert "Deep Deterministic Uncertainty" in card.locator("h4").inner_text()
+    assert "DUQ" in card.locator("mark").first.inner_text()  # the supporting sentence
+    assert card.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "chat-answered.png")
+
+
+def test_a_follow_up_and_a_new_chat(page):
+    ask(page, "How does ContraNorm deal with oversmoothing?")
+    wait_for_answer(page, 1)
+    ask(page, "Who wrote it?")
+    wait_for_answer(page, 2)
+    assert "is by Xiaojun Guo, Yifei Wang" in page.locator("#chat").inner_text()
+    page.click("#new-chat")
+    page.wait_for_selector("#sources :text('Sources of the answers appear here')")
+    assert "ContraNorm" not in page.locator("#chat").inner_text()
+
+
+def test_uploaded_bibtex_is_found_in_the_library(page, tmp_path):
+    bib = (
+        "@article{okapi, title={Okapi Stripes as Camouflage in Rainforest Light},"
+        " author={Ann Example}, year={2023},"
+        " abstract={We measure how okapi stripes hide the animal in dappled rainforest light.}}"
+    )
+    assert upload(page, tmp_path, "okapi.bib", bib).startswith("Ingested 1 entries: 1 added")
+    open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
+    assert "okapi.bib (bibtex)" in page.inner_text("#paper")
+    assert page.locator("#similar .pa-paper").count() == 5
+
+
+def test_hostile_titles_and_abstracts_stay_text(page, tmp_path):
+    upload(page, tmp_path, "hostile.bib", HOSTILE_BIB)
+    open_in_library(page, "zebra widgets", "Calibrated")
+    assert "<script>window.__xss = 1</script>" in page.inner_text("#library")
+    assert '<img src=x onerror="window.__xss = 2">' in page.inner_text("#paper")
+    page.click("#ask-about")
+    page.click("button#ask")
+    wait_for_answer(page)
+    assert "<script>" in page.inner_text("#sources")
+    assert page.locator("#sources img, #chat img, #paper img").count() == 0
+    assert page.evaluate("window.__xss") is None and page.dialogs == []
+
+
+def test_two_users_have_their_own_conversations(browser, server):
+    pages = []
+    for question in ("How does DUQ estimate uncertainty?", "Which papers study neural collapse?"):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server)
+        page.wait_for_selector("#question textarea")
+        ask(page, question)
+        pages.append((page, question))
+    for page, question in pages:
+        wait_for_answer(page)
+        chat = page.locator("#chat").inner_text()
+        assert question in chat
+        others = [q for _, q in pages if q != question]
+        assert all(other not in chat for other in others)
+        page.context.close()
