@@ -130,11 +130,12 @@ class PaperApp:
 
     # --- library --------------------------------------------------------------------
 
-    def browse(self, query: str) -> tuple[pd.DataFrame, list[str], str]:
+    def browse(self, query: str | None) -> tuple[pd.DataFrame, list[str], str]:
         """The table, the paper id of each row, and a line on what is shown."""
+        query = (query or "").strip()
         try:
             papers = self.assistant.library(
-                query, limit=LIBRARY_MATCHES if query.strip() else LIBRARY_LIMIT
+                query, limit=LIBRARY_MATCHES if query else LIBRARY_LIMIT
             )
         except AssistantError as error:
             return pd.DataFrame(columns=LIBRARY_HEADERS), [], f"⚠️ {escape(str(error))}"
@@ -147,7 +148,7 @@ class PaperApp:
             ]
             for p in papers
         ]
-        if query.strip():
+        if query:
             shown = f"The {len(papers)} papers that best match; click one to open it."
         else:
             total = self.assistant.index.count()
@@ -181,7 +182,7 @@ class PaperApp:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, pd.DataFrame, list[str], str, gr.Dropdown]:
         """Parse and index uploaded files with the same code and messages as `assistant
-        ingest`; the upload is deleted afterwards, never kept or served back."""
+        ingest`; the upload is deleted afterwards, never kept or shown as a file."""
         if not files:
             return ("Choose one or more files first.", *self.browse(""), self._sources_choice())
         paths = [Path(f) for f in files]
@@ -246,7 +247,8 @@ def _progress_callback(progress: gr.Progress):
 def build_app(assistant: Assistant) -> gr.Blocks:
     ui = PaperApp(assistant)
     sources = assistant.retriever.catalog.values("sources")  # also opens the index now
-    with gr.Blocks(title="Paper assistant") as app:
+    # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
+    with gr.Blocks(title="Paper assistant", delete_cache=(600, 600)) as app:
         header = gr.Markdown(ui.header())
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"), gr.Row():
@@ -297,8 +299,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     f"listing or poster-session page; up to {assistant.settings.max_file_mb:g} MB "
                     "a file. Files are parsed as text and deleted once indexed."
                 )
-                upload = gr.File(file_count="multiple", label="Files", elem_id="upload")
-                add = gr.Button("Add to the index", variant="primary", elem_id="add")
+                upload = gr.UploadButton(
+                    "Choose files to add", file_count="multiple", variant="primary",
+                    elem_id="upload",
+                )  # fmt: skip
                 added = gr.Markdown(elem_id="added")
 
         history, answers, row_ids, selected = gr.State([]), gr.State([]), gr.State([]), gr.State()
@@ -313,8 +317,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         find.submit(ui.browse, find, [table, row_ids, shown])
         table.select(ui.open_paper, row_ids, [detail, similar, selected])
         ask_button.click(ui.ask_about, selected, [question, tabs])
-        add.click(
+        upload.upload(
             ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1
-        ).then(ui.header, None, header).then(lambda: None, None, upload)
+        ).then(ui.header, None, header)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
     return app

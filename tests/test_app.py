@@ -80,7 +80,7 @@ def test_a_user_error_is_shown_in_the_chat_not_raised(ui):
 
 
 def test_the_library_lists_searches_and_opens_papers(ui):
-    table, ids, shown = ui.browse("")
+    table, ids, shown = ui.browse(None)  # an empty search box
     assert list(table.columns) == ["Title", "Authors", "Year", "Sources"]
     assert len(table) == len(PAPERS) and table.iloc[0]["Title"] == "Deep GNNs"  # by title
     assert shown == f"{len(PAPERS)} of {len(PAPERS)} papers, by title; click one to open it."
@@ -154,10 +154,25 @@ def test_the_app_wires_every_event(ui):
     assert ui.examples() == ["Which papers study equivariant maps?"]
 
 
-def test_serve_listens_on_loopback_by_default():
+def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monkeypatch):
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    import assistant.app
+    import assistant.cli
 
-    help_text = CliRunner().invoke(app, ["serve", "--help"]).output
-    assert "127.0.0.1" in help_text and "7860" in help_text
+    launched = {}
+
+    class Launcher:
+        def launch(self, **options):
+            launched.update(options)
+
+    empty = Assistant(settings, embeddings=KeywordEmbeddings())
+    monkeypatch.setattr(assistant.cli, "_assistant", lambda: empty)
+    monkeypatch.setattr(assistant.app, "build_app", lambda given: Launcher())
+    result = CliRunner().invoke(assistant.cli.app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert "The index is empty: ingesting the bundled corpus first." in result.output
+    assert "Ingested 368 entries: 352 added" in result.output
+    assert empty.index.count() == 352
+    assert launched["server_name"] == "127.0.0.1" and launched["server_port"] == 7860
+    assert launched["max_file_size"] == settings.max_file_bytes and "css" in launched

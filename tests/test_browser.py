@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 STARTUP_S = 90  # generous: a loaded CI machine; bench/serve.py measures the real figure
 ANSWER_MS = 30_000
+MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
   title = {Zebra Widgets <script>window.__xss = 1</script> Calibrated},
   author = {Mallory, Eve},
@@ -45,7 +46,11 @@ def server(bundled_index, tmp_path_factory) -> Iterator[str]:
     shutil.copytree(source, data_dir)
     port = free_port()
     command = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
-    env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": "offline"}
+    env = os.environ | {
+        "ASSISTANT_DATA_DIR": str(data_dir),
+        "ASSISTANT_LLM": "offline",
+        "ASSISTANT_MAX_FILE_MB": str(MAX_UPLOAD_MB),
+    }
     log = tmp_path_factory.mktemp("served") / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -72,7 +77,7 @@ def browser():
 
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.fail("Debian's chromium is missing: run the README's test command, which installs it")
+        pytest.fail("Debian's chromium is missing: the README's test command installs it")
     with sync_playwright() as playwright:
         # root in a container has no user namespace for chromium's sandbox
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -101,13 +106,17 @@ def wait_for_answer(page, turn: int = 1) -> None:
     page.wait_for_selector(f'#sources [id^="source-{turn}-"]', timeout=ANSWER_MS)
 
 
+def choose_file(page, file: Path) -> None:
+    page.get_by_role("tab", name="Add papers").click()
+    with page.expect_file_chooser() as chooser:
+        page.click("#upload")
+    chooser.value.set_files(str(file))
+
+
 def upload(page, tmp_path: Path, name: str, text: str) -> str:
     file = tmp_path / name
     file.write_text(text)
-    page.get_by_role("tab", name="Add papers").click()
-    page.set_input_files("#upload input[type=file]", str(file))
-    page.wait_for_selector(f"#upload :text('{name}')")
-    page.click("button#add")
+    choose_file(page, file)
     page.wait_for_selector("#added :text('Ingested')", timeout=60_000)
     return page.inner_text("#added")
 
@@ -158,6 +167,14 @@ def test_uploaded_bibtex_is_found_in_the_library(page, tmp_path):
     open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
     assert "okapi.bib (bibtex)" in page.inner_text("#paper")
     assert page.locator("#similar .pa-paper").count() == 5
+
+
+def test_an_upload_over_the_size_limit_is_refused(page, tmp_path):
+    big = tmp_path / "big.bib"
+    big.write_text("% padding\n" * 200_000)  # 2 MB, over the 1 MB this server allows
+    choose_file(page, big)
+    page.get_by_text("exceed the maximum allowed size", exact=False).first.wait_for()
+    assert "Ingested" not in page.inner_text("#added")
 
 
 def test_hostile_titles_and_abstracts_stay_text(page, tmp_path):
