@@ -24,6 +24,10 @@ Progress = Callable[[int, int], None]
 Embed = Callable[[list[str], Progress | None], list[list[float]]]
 WRITE_BATCH = 256
 GET_PAGE = 10_000
+# In the collection's metadata: the fingerprint of what it holds, or WRITING while a write
+# is under way (or died), so an unchanged index is known without reading every record.
+VERSION_KEY = "contents_fingerprint"
+WRITING = "writing"
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,13 @@ class PaperIndex:
         return Changes(len(added), len(to_embed) - len(added) + len(meta_only), unchanged)
 
     def sync_sparse(self) -> None:
-        """Rebuild the BM25 index if it was not built from exactly what Chroma holds."""
+        """Rebuild the BM25 sidecar if it was not built from exactly what Chroma holds.
+        The collection's own fingerprint says so at once; only when it is missing or
+        differs are all records read (15 s at 100k papers) and the fingerprint recomputed.
+        Every write clears it first, so a write that died cannot leave a stale one."""
+        stamp = (self.collection.metadata or {}).get(VERSION_KEY)
+        if stamp not in (None, WRITING) and stamp == self.sparse.stored_fingerprint():
+            return
         stored = self.get_all(["metadatas"])
         ids, metadatas = stored["ids"], stored["metadatas"]
         version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
@@ -165,6 +175,12 @@ class PaperIndex:
             vectors = [stored["embeddings"][n] for n in order]
             rows = [catalog_row(m) for m in metadatas]
             self.sparse.rebuild(ids, documents, rows, vectors, version)
+        self._stamp(version)
+
+    def _stamp(self, version: str) -> None:
+        metadata = dict(self.collection.metadata or {})
+        if metadata.get(VERSION_KEY) != version:
+            self.collection.modify(metadata=metadata | {VERSION_KEY: version})
 
     def _existing(self) -> dict[str, PaperRecord]:
         """Stored papers by id and by title key, so a paper seen again under another id
@@ -180,6 +196,7 @@ class PaperIndex:
         include = ["embeddings", "documents", "metadatas"]
         previous = self.collection.get(ids=changed, include=include) if changed else None
         self._save_journal(sorted(added_ids), previous)
+        self._stamp(WRITING)
         try:
             for start in range(0, len(embedded), WRITE_BATCH):
                 batch = embedded[start : start + WRITE_BATCH]

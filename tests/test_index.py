@@ -11,7 +11,7 @@ import pytest
 
 from assistant.embeddings import embed_with_progress
 from assistant.errors import IndexWriteFailed
-from assistant.index import PaperIndex
+from assistant.index import VERSION_KEY, WRITING, PaperIndex
 from assistant.ingestion import ingest_paths
 from ingest.load import BUNDLED_CORPUS
 
@@ -108,6 +108,30 @@ def test_bm25_index_matches_chroma_and_is_rebuilt_when_missing(index, settings):
 
     docs, _ = retriever.retrieve(tokenize(["Muon optimizer Schatten quasi-norms"]), k=1)
     assert catalog.ids[docs[0][0]].startswith("title:muon-is-not-that-special")
+
+
+def test_an_unchanged_index_opens_without_reading_every_record(index, settings, monkeypatch):
+    ingest_paths(index, None)
+    reads, read_all = [], PaperIndex.get_all
+
+    def counted(self, include):
+        reads.append(include)
+        return read_all(self, include)
+
+    monkeypatch.setattr(PaperIndex, "get_all", counted)
+
+    def reopen() -> PaperIndex:
+        reopened = PaperIndex(settings, lambda texts, progress: [], client=index.client)
+        reopened.sync_sparse()
+        return reopened
+
+    reopen()._stamp(WRITING)  # no read: the fingerprints matched; now as a dead write leaves it
+    assert reads == []
+    reopened = reopen()  # the full check, once
+    assert reads == [["metadatas"]]
+    assert reopened.collection.metadata[VERSION_KEY] == index.sparse.stored_fingerprint()
+    reopen()
+    assert reads == [["metadatas"]]
 
 
 class FlakyCollection:
