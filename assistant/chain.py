@@ -1,10 +1,13 @@
-"""The answering chain, as LangChain runnables:
+"""The answering chain:
 
     condense -> retrieve -> number the context [1]..[k] -> write -> check citations
 
-`write` is the LLM (prompts/answer.txt) when an endpoint is configured, else the
-offline answerer; if the LLM fails, the offline answer stands in and says why.
-Weak evidence is refused before anything is written.
+`write` is the LLM when an endpoint is configured, as a LangChain runnable
+(prompts/answer.txt | chat model | string parser; condensing a follow-up likewise),
+else the offline answerer; if the LLM fails, the offline answer stands in and says
+why. Weak evidence is refused before anything is written. The steps around the LLM are
+plain functions: wrapping them in runnables bought nothing and cost every offline
+answer 0.7 s of imports (LangChain's runnables load its tracing, and langsmith).
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-
-from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer import REFUSAL, Answer
 from assistant.citations import check_citations
@@ -28,6 +29,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 # Refuse rather than cite weak matches: when the question's best paper has a cosine below
 # REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
@@ -97,10 +99,6 @@ class AnswerChain:
         self.settings = settings
         self.llm = llm
         self.llm_name = settings.llm_model if llm is not None else "offline"
-        self.prepare: Runnable = RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
-        self.offline_writer: Runnable = RunnableLambda(
-            lambda x: offline_answer(x["standalone"], x["hits"].question, x["hits"])
-        )
         self.llm_writer: Runnable | None = None
         self.condenser: Runnable | None = None
         if llm is not None:
@@ -117,7 +115,9 @@ class AnswerChain:
 
     def stream(self, question: str, history=(), **search: Any) -> Iterator[str | Answer]:
         """Text pieces as they are written, then the checked `Answer` as the last item."""
-        state = self.prepare.invoke({"question": question, "history": list(history), **search})
+        state = self._retrieve(
+            self._condense({"question": question, "history": list(history), **search})
+        )
         hits: Hits = state["hits"]
         gaps = find_gaps(hits, self.retriever.document_frequency)
         if weak_evidence(hits, gaps):
@@ -144,7 +144,7 @@ class AnswerChain:
                 reason = explain_llm_error(error, self.settings)
                 notice = f"The language model could not answer ({reason}); offline answer below"
                 yield f"\n\n[{notice}]\n\n"
-        text = self.offline_writer.invoke(inputs)
+        text = offline_answer(state["standalone"], hits.question, hits)
         yield from re.findall(r"\S+\s*", text)
         yield self._answer(state, text, "offline", notice)
 

@@ -72,7 +72,7 @@ COLD_QUESTION = "How does DUQ estimate uncertainty?"
 DEV_SET = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"
 # What the imports of `assistant ask` are made of, each timed alone in a new process
 # (they share dependencies, so the rows do not add up to the whole).
-HEAVY_IMPORTS = ["numpy", "chromadb", "langchain_core.runnables", "bm25s", "tokenizers",
+HEAVY_IMPORTS = ["numpy", "chromadb", "langchain_core.embeddings", "bm25s", "tokenizers",
                  "typer", "rich.console", "assistant.cli"]  # fmt: skip
 K = 10
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,23 @@ def test_ask_before_ingest_and_chat_session():
     )
     assert session.exit_code == 0, session.output
     assert "Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun" in session.stdout
+
+
+def test_an_offline_answer_loads_no_llm_ui_or_tracing_library(tmp_path):
+    """Imports are most of a cold `assistant ask`: an offline answer must not pay for
+    LangChain's tracing (langsmith, 0.7 s), the OpenAI client, or the web UI."""
+    script = f"""
+import sys
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from assistant.api import Assistant
+from assistant.settings import Settings
+assistant = Assistant(Settings(data_dir={str(tmp_path)!r}, llm="offline"),
+                      embeddings=DeterministicFakeEmbedding(size=16))
+assistant.ingest([{str(FORMATS / "sample.bib")!r}])
+assert not assistant.ask("How is calibration measured?").notice
+heavy = ("langsmith", "openai", "langchain_openai", "gradio", "pandas", "torch")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
