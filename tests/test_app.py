@@ -176,3 +176,42 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
     assert empty.index.count() == 352
     assert launched["server_name"] == "127.0.0.1" and launched["server_port"] == 7860
     assert launched["max_file_size"] == settings.max_file_bytes and "css" in launched
+
+
+def test_links_are_only_web_links_and_refusals_list_no_sources():
+    from dataclasses import replace
+
+    from assistant.answer import REFUSAL, Answer
+    from assistant.views import filters_markdown, sources_html
+
+    sneaky = replace(HOSTILE, url="javascript:alert(3)", doi="10.1/x", arxiv_id="2101.00001")
+    card = paper_html(sneaky)
+    assert 'href="javascript:' not in card and ">page</a>" not in card
+    assert 'href="https://doi.org/10.1/x"' in card and "arxiv.org/abs/2101.00001" in card
+    refused = Answer(REFUSAL, [], True, [], {}, "offline")
+    assert "No paper cited" in sources_html([("q", refused)])
+    shown = filters_markdown({"year": {"value": "2022", "from": "2022 papers"}})
+    assert shown == 'Filters applied: **year** = 2022 (from "2022 papers")'
+
+
+def test_the_header_names_the_model_when_one_writes_the_answers(settings):
+    llm = GenericFakeChatModel(messages=iter([AIMessage("unused")]))
+    configured = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
+    assistant = Assistant(configured, embeddings=KeywordEmbeddings(), llm=llm)
+    assistant.index.upsert(PAPERS)
+    header = PaperApp(assistant).header()
+    assert f"model {settings.llm_model} at http://127.0.0.1:9/v1" in header
+
+
+def test_similar_papers_and_unknown_ids(ui):
+    from assistant.errors import AssistantError
+
+    duq = next(p for p in ui.assistant.library() if p.title == "DUQ")
+    similar = ui.assistant.similar(duq.id, k=3)
+    assert len(similar) == 3 and duq.id not in {h.paper.id for h in similar}
+    assert [h.similarity for h in similar] == sorted((h.similarity for h in similar), reverse=True)
+    assert ui.assistant.paper(duq.id).title == "DUQ"
+    with pytest.raises(AssistantError, match="no indexed paper has the id 'nope'"):
+        ui.assistant.similar("nope")
+    with pytest.raises(AssistantError, match="no indexed paper has the id 'nope'"):
+        ui.assistant.paper("nope")
