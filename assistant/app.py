@@ -248,7 +248,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     ui = PaperApp(assistant)
     sources = assistant.retriever.catalog.values("sources")  # also opens the index now
     # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
-    with gr.Blocks(title="Paper assistant", delete_cache=(600, 600)) as app:
+    # No analytics: the app makes no network call of its own.
+    with gr.Blocks(
+        title="Paper assistant", delete_cache=(600, 600), analytics_enabled=False
+    ) as app:
         header = gr.Markdown(ui.header())
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"), gr.Row():

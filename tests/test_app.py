@@ -146,7 +146,7 @@ def test_unsupported_sentences_are_marked(settings):
 
 def test_the_app_wires_every_event(ui):
     app = build_app(ui.assistant)
-    assert isinstance(app, gr.Blocks)
+    assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
     wired = {fn.name for fn in app.fns.values()}
     assert {"respond", "browse", "open_paper", "ask_about", "add_papers", "header"} <= wired
     assert app._queue.default_concurrency_limit == 4
