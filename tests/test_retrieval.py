@@ -110,3 +110,24 @@ def test_bad_queries_are_clear_errors(retriever, settings):
                                  lambda t, p: []), KeywordEmbeddings().embed_query)  # fmt: skip
     with pytest.raises(NotIndexed, match="run 'assistant ingest'"):
         empty.search("calibration")
+
+
+def test_a_question_asked_again_is_not_embedded_again(settings):
+    from assistant import Assistant
+
+    class CountingQueries(KeywordEmbeddings):
+        queries: int = 0
+
+        def embed_query(self, text):
+            self.queries += 1
+            return super().embed_query(text)
+
+    embeddings = CountingQueries()
+    assistant = Assistant(settings, embeddings=embeddings)
+    assistant.index.upsert(PAPERS)
+    first = assistant.search("temperature calibration")
+    again = assistant.search("temperature calibration", mode="dense")
+    assert embeddings.queries == 1
+    assert first[0].similarity == again[0].similarity
+    assistant.search("mixup")
+    assert embeddings.queries == 2
