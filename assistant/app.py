@@ -29,6 +29,8 @@ CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue
 QUEUE_MAX = 64
 LIBRARY_HEADERS = ["Title", "Authors", "Year", "Sources"]
 LIBRARY_MATCHES = 20  # papers a library search shows
+SIMILAR_HEADERS = ["Similar papers", "Similarity"]
+SIMILAR_SHOWN = 5
 EXAMPLE_COMMON_WORDS = 10  # title words too common to make a topic of
 
 CSS = """
@@ -155,18 +157,21 @@ class PaperApp:
             shown = f"{len(papers)} of {total} papers, by title; click one to open it."
         return pd.DataFrame(rows, columns=LIBRARY_HEADERS), [p.id for p in papers], shown
 
-    def open_paper(self, ids: list[str], event: gr.SelectData) -> tuple[str, str, str | None]:
-        """The selected row's paper in full, and the papers nearest to it."""
+    def open_paper(
+        self, ids: list[str], event: gr.SelectData
+    ) -> tuple[str, pd.DataFrame, list[str], str | None]:
+        """The selected row's paper in full, and the papers nearest to it (a table whose
+        rows open in turn, to walk from paper to paper)."""
         row = event.index[0] if isinstance(event.index, list | tuple) else event.index
         if row is None or row >= len(ids):
-            return "", "", None
+            return "", pd.DataFrame(columns=SIMILAR_HEADERS), [], None
         paper = self.assistant.paper(ids[row])
-        similar = self.assistant.similar(paper.id, k=5)
-        cards = "".join(
-            paper_html(hit.paper, label=f"similarity {hit.similarity:.2f} ·", folded=True)
-            for hit in similar
+        similar = self.assistant.similar(paper.id, k=SIMILAR_SHOWN)
+        table = pd.DataFrame(
+            [[hit.paper.title, round(hit.similarity, 2)] for hit in similar],
+            columns=SIMILAR_HEADERS,
         )
-        return paper_html(paper), f"<h4>Similar papers</h4>{cards}", paper.id
+        return paper_html(paper), table, [hit.paper.id for hit in similar], paper.id
 
     def ask_about(self, paper_id: str | None) -> tuple[str, gr.Tabs]:
         if not paper_id:
@@ -295,7 +300,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         detail = gr.HTML(elem_id="paper")
                         ask_button = gr.Button("Ask about this paper", elem_id="ask-about")
                     with gr.Column(scale=2):
-                        similar = gr.HTML(elem_id="similar")
+                        similar = gr.Dataframe(
+                            headers=SIMILAR_HEADERS, interactive=False, wrap=True,
+                            elem_id="similar", column_widths=["85%", "15%"],
+                        )  # fmt: skip
             with gr.Tab("Add papers", id="add"):
                 gr.Markdown(
                     "BibTeX, CSV, JSONL, arXiv Atom, or a saved publication list, trending "
@@ -308,7 +316,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )  # fmt: skip
                 added = gr.Markdown(elem_id="added")
 
-        history, answers, row_ids, selected = gr.State([]), gr.State([]), gr.State([]), gr.State()
+        history, answers, selected = gr.State([]), gr.State([]), gr.State()
+        row_ids, similar_ids = gr.State([]), gr.State([])
         ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
         ask_outputs = [chat, history, answers, panel, applied, question]
         for trigger in (question.submit, send.click):
@@ -318,7 +327,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         )
         app.load(ui.browse, find, [table, row_ids, shown])
         find.submit(ui.browse, find, [table, row_ids, shown])
-        table.select(ui.open_paper, row_ids, [detail, similar, selected])
+        opened = [detail, similar, similar_ids, selected]
+        table.select(ui.open_paper, row_ids, opened)
+        similar.select(ui.open_paper, similar_ids, opened)
         ask_button.click(ui.ask_about, selected, [question, tabs])
         upload.upload(
             ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1

@@ -87,10 +87,14 @@ def test_the_library_lists_searches_and_opens_papers(ui):
     table, ids, _ = ui.browse("radiance fields")
     assert table.iloc[0]["Title"] == "Scenes as Fields"
     first_row = gr.SelectData(None, {"index": [0, 0], "value": ""})
-    detail, similar, selected = ui.open_paper(ids, first_row)
+    detail, similar, similar_ids, selected = ui.open_paper(ids, first_row)
     assert "Neural radiance fields render scenes." in detail and selected == ids[0]
-    assert similar.count('class="pa-paper"') == 5 and "Scenes as Fields</h4>" not in similar
-    question, tabs = ui.ask_about(selected)
+    assert len(similar) == 5 and "Scenes as Fields" not in set(similar["Similar papers"])
+    assert list(similar["Similarity"]) == sorted(similar["Similarity"], reverse=True)
+    # a similar paper opens in turn, with its own neighbours
+    detail, similar, _, selected = ui.open_paper(similar_ids, first_row)
+    assert selected == similar_ids[0] and "Scenes as Fields" in set(similar["Similar papers"])
+    question, tabs = ui.ask_about(ids[0])
     assert question == 'What does "Scenes as Fields" propose, and what did it find?'
     assert tabs.selected == "chat"
 
