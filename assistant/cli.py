@@ -155,7 +155,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the indexed papers, with numbered citations."""
-    with user_errors():
+    with user_errors(), err.status("Searching the papers…"):  # a spinner, on terminals only
         answer = _assistant().ask(question)
     if as_json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
@@ -227,10 +227,10 @@ def serve(
                     progress=lambda done, total: bar.update(task, completed=done, total=total)
                 )
             err.print(report.summary())
-        err.print("Starting the web UI…")
-        from assistant.app import LAUNCH_OPTIONS, build_app
+        with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
+            from assistant.app import LAUNCH_OPTIONS, build_app
 
-        web = build_app(assistant)
+            web = build_app(assistant)
     out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")
     web.launch(
         server_name=host,
