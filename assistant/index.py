@@ -24,6 +24,7 @@ Progress = Callable[[int, int], None]
 Embed = Callable[[list[str], Progress | None], list[list[float]]]
 WRITE_BATCH = 256
 GET_PAGE = 10_000
+LOOKUP_BATCH = 5_000  # ids or title keys asked for in one get (SQLite caps its variables)
 # In the collection's metadata: the fingerprint of what it holds, or WRITING while a write
 # is under way (or died), so an unchanged index is known without reading every record.
 VERSION_KEY = "contents_fingerprint"
@@ -131,7 +132,7 @@ class PaperIndex:
 
     def upsert(self, papers: list[PaperRecord], progress: Progress | None = None) -> Changes:
         """Add new papers, update changed ones, re-embed only those whose text changed."""
-        existing = self._existing()
+        existing = self._existing(papers)
         to_embed: list[PaperRecord] = []
         meta_only: list[PaperRecord] = []
         added: set[str] = set()
@@ -182,13 +183,28 @@ class PaperIndex:
         if metadata.get(VERSION_KEY) != version:
             self.collection.modify(metadata=metadata | {VERSION_KEY: version})
 
-    def _existing(self) -> dict[str, PaperRecord]:
-        """Stored papers by id and by title key, so a paper seen again under another id
-        (a DOI now known, say) merges into the record it already has."""
+    def _existing(self, papers: list[PaperRecord]) -> dict[str, PaperRecord]:
+        """The stored versions of these papers, by id and by title key, so a paper seen
+        again under another id (a DOI now known, say) merges into the record it has.
+        Asked for by id and title key, a few thousand at a time: adding one file to a big
+        index does not read the whole index."""
         found: dict[str, PaperRecord] = {}
-        for paper in self.papers():
-            found[paper.id] = paper
-            found.setdefault(paper.title_key, paper)
+        ids = list(dict.fromkeys(p.id for p in papers))
+        keys = list(dict.fromkeys(p.title_key for p in papers))
+        for start in range(0, max(len(ids), len(keys)), LOOKUP_BATCH):
+            by_id = ids[start : start + LOOKUP_BATCH]
+            by_key = keys[start : start + LOOKUP_BATCH]
+            stored = self.collection.get(ids=by_id, include=["metadatas"]) if by_id else None
+            titled = (
+                self.collection.get(where={"title_key": {"$in": by_key}}, include=["metadatas"])
+                if by_key
+                else None
+            )
+            for result in (stored, titled):
+                for metadata in result["metadatas"] if result else []:
+                    paper = PaperRecord.from_json(metadata["record"])
+                    found[paper.id] = paper
+                    found.setdefault(paper.title_key, paper)
         return found
 
     def _write(self, embedded, vectors, meta_only, added_ids: set[str]) -> None:

@@ -79,6 +79,23 @@ def test_paper_seen_on_a_new_page_gains_the_source_without_re_embedding(
     assert [s.file for s in paper.sources] == ["a.txt", "b.txt"]
 
 
+def test_a_paper_seen_again_with_a_doi_merges_without_reading_the_whole_index(index, monkeypatch):
+    from ingest.records import PaperRecord, Source
+
+    listed = PaperRecord("Paper One", "About calibration.", sources=(Source("a.txt", "bibtex"),))
+    other = PaperRecord("Paper Two", "About pruning.", sources=(Source("a.txt", "bibtex"),))
+    index.upsert([listed, other])
+    monkeypatch.setattr(PaperIndex, "papers", lambda self: pytest.fail("read every record"))
+    with_doi = PaperRecord(
+        "paper one", "About calibration.", doi="10.1/one", sources=(Source("b.bib", "bibtex"),)
+    )
+    changes = index.upsert([with_doi])
+    assert (changes.added, changes.updated) == (0, 1)
+    stored = index.records([listed.id])[0]
+    assert index.count() == 2 and stored.doi == "10.1/one"
+    assert [s.file for s in stored.sources] == ["a.txt", "b.bib"]
+
+
 def test_metadata_is_filterable_in_chroma(index):
     ingest_paths(index, None)
     year = index.collection.get(where={"year": {"$gte": 2025}})
