@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,21 +47,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(bundled_index, tmp_path_factory) -> Iterator[str]:
-    """`assistant serve` over a copy of the bundled index (the tests add papers to it)."""
+@contextmanager
+def serving(bundled_index, folder: Path, **settings: str) -> Iterator[str]:
+    """`assistant serve` over a copy of the bundled index in `folder`, with these
+    environment variables; yields its URL once it answers."""
     source, ingested = bundled_index
     assert ingested.returncode == 0, ingested.stderr
-    data_dir = tmp_path_factory.mktemp("served") / "data"
-    shutil.copytree(source, data_dir)
+    shutil.copytree(source, folder / "data")
     port = free_port()
     command = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
-    env = os.environ | {
-        "ASSISTANT_DATA_DIR": str(data_dir),
-        "ASSISTANT_LLM": "offline",
-        "ASSISTANT_MAX_FILE_MB": str(MAX_UPLOAD_MB),
-    }
-    log = tmp_path_factory.mktemp("served") / "serve.log"
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(folder / "data"), **settings}
+    log = folder / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -75,9 +72,20 @@ def server(bundled_index, tmp_path_factory) -> Iterator[str]:
                 process.kill()
                 pytest.fail(f"assistant serve did not start:\n{log.read_text()}")
             time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(bundled_index, tmp_path_factory) -> Iterator[str]:
+    """The offline app the tests share (they add papers to its copy of the index)."""
+    folder = tmp_path_factory.mktemp("served")
+    offline = {"ASSISTANT_LLM": "offline", "ASSISTANT_MAX_FILE_MB": str(MAX_UPLOAD_MB)}
+    with serving(bundled_index, folder, **offline) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +228,28 @@ def test_two_users_have_their_own_conversations(browser, server):
         others = [q for _, q in pages if q != question]
         assert all(other not in chat for other in others)
         page.context.close()
+
+
+def test_with_an_llm_endpoint_the_page_names_the_model_and_marks_unsupported_claims(
+    browser, bundled_index, openai_stub, tmp_path
+):
+    from openai_stub import Reply
+
+    openai_stub.push(
+        Reply("DUQ estimates uncertainty in a single forward pass [1]. It also cures colds [1].")
+    )
+    endpoint = {"OPENAI_BASE_URL": openai_stub.url, "OPENAI_API_KEY": "test-key",
+                "ASSISTANT_LLM": "openai", "ASSISTANT_LLM_RETRIES": "0"}  # fmt: skip
+    with serving(bundled_index, tmp_path, **endpoint) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#question textarea")
+        assert f"model gpt-4o-mini at {openai_stub.url}" in page.inner_text("body")
+        ask(page, "How does DUQ estimate uncertainty?")
+        wait_for_answer(page)
+        chat = page.inner_text("#chat")
+        assert "single forward pass" in chat and "Offline mode" not in chat
+        assert "It also cures colds ⚠️" in chat
+        assert "Not supported by the cited abstracts" in page.inner_text("#sources")
+        page.close()
+    assert "ONLY the numbered paper abstracts" in openai_stub.completions[-1].messages[0]["content"]
