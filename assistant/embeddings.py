@@ -45,13 +45,18 @@ class MiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
 
+    @cached_property
+    def _blas(self):
+        """Kept, because finding the BLAS libraries anew costs 1 ms a call (a query is 15)."""
+        from threadpoolctl import ThreadpoolController
+
+        return ThreadpoolController()
+
     def embed(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
         """Batches run on `threads` threads with single-threaded BLAS: numpy's elementwise
         work is single-threaded, so splitting batches is what uses every core. One pool
         for the whole list keeps both threads busy to the end; `progress` hears of each
-        batch as it lands."""
-        from threadpoolctl import threadpool_limits
-
+        batch as it lands. A single batch (a query) runs here, without a pool."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         # Similar lengths share a batch, so little compute goes into padding.
@@ -59,8 +64,10 @@ class MiniLMEmbeddings(Embeddings):
         ranked = [texts[i] for i in order]
         batches = [ranked[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         done, parts = 0, []
-        with threadpool_limits(1), ThreadPoolExecutor(self.threads) as pool:
-            for batch, part in zip(batches, pool.map(self._embed_batch, batches), strict=True):
+        with self._blas.limit(limits=1), ThreadPoolExecutor(self.threads) as pool:
+            run = map if len(batches) == 1 else pool.map  # a query: no thread hand-off
+            embedded = run(self._embed_batch, batches)
+            for batch, part in zip(batches, embedded, strict=True):
                 parts.append(part)
                 done += len(batch)
                 if progress:

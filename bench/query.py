@@ -527,8 +527,13 @@ def stages_of(total: float, spent: dict[str, float]) -> dict[str, float]:
     return stages
 
 
-def open_assistant(folder: Path, emb: MiniLMEmbeddings) -> Assistant:
-    return Assistant(Settings(data_dir=folder), embeddings=emb)
+def open_assistant(folder: Path, emb: MiniLMEmbeddings, llm: str = "auto") -> Assistant:
+    """An Assistant that embeds every query anew: the benchmark asks each question many
+    times (modes, filters), and the Assistant's memory of recent question vectors would
+    otherwise leave the model out of all but the first."""
+    assistant = Assistant(Settings(data_dir=folder, llm=llm), embeddings=emb)
+    assistant.retriever.embed_query = emb.embed_query
+    return assistant
 
 
 def first_search(folder: Path, emb: MiniLMEmbeddings) -> tuple[Assistant, dict]:
@@ -615,7 +620,7 @@ def run_queries(folder: Path, emb, queries, author: str) -> dict:
 def measure_answers(folder: Path, emb: MiniLMEmbeddings) -> dict:
     """`ask` (offline) and, as the baseline, `search` for every dev-set question (follow-ups
     with their history), interleaved so drift hits both alike."""
-    assistant = Assistant(Settings(data_dir=folder, llm="offline"), embeddings=emb)
+    assistant = open_assistant(folder, emb, llm="offline")
     cases = load_dataset(DEV_SET)
     assistant.ask(cases[0].question)  # warm up: open the index, build the chain
     ask, search = [], []
