@@ -28,14 +28,14 @@ class Gaps:
 
     def explain(self) -> str:
         if self.unseen:
-            return "No indexed paper mentions " + ", ".join(f"'{n}'" for n in self.unseen) + "."
+            return f"No indexed paper mentions {_quoted(self.unseen)}."
         if self.absent:
-            return (
-                "None of the papers found mentions "
-                + ", ".join(f"'{n}'" for n in self.absent)
-                + "."
-            )
+            return f"None of the papers found mentions {_quoted(self.absent)}."
         return ""
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
 
 
 def find_gaps(hits: Hits, document_frequency: Callable[[str], int]) -> Gaps:
