@@ -46,12 +46,7 @@ def ingest(
 ) -> None:
     """Add papers to the index. Unchanged papers are skipped, changed ones updated."""
     with user_errors():
-        assistant = _assistant()
-        with _progress_bar() as bar:
-            task = bar.add_task("Embedding papers", total=None)
-            report = assistant.ingest(
-                paths, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )
+        report = _ingest_with_progress(_assistant(), paths)
     out.print(report.summary())
     for skipped in report.skipped:
         err.print(f"[yellow]Skipped[/yellow] {skipped}", highlight=False)
@@ -221,12 +216,7 @@ def serve(
         assistant = _assistant()
         if assistant.index.count() == 0:
             err.print("The index is empty: ingesting the bundled corpus first.")
-            with _progress_bar() as bar:
-                task = bar.add_task("Embedding papers", total=None)
-                report = assistant.ingest(
-                    progress=lambda done, total: bar.update(task, completed=done, total=total)
-                )
-            err.print(report.summary())
+            err.print(_ingest_with_progress(assistant, None).summary())
         with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
             from assistant.app import LAUNCH_OPTIONS, build_app
 
@@ -332,6 +322,15 @@ def evaluate(
         raise typer.Exit(1)
     if limits:
         out.print(f"All {len(limits)} thresholds met.")
+
+
+def _ingest_with_progress(assistant, paths: list[Path] | None):
+    """`Assistant.ingest` with a progress bar while papers are embedded."""
+    with _progress_bar() as bar:
+        task = bar.add_task("Embedding papers", total=None)
+        return assistant.ingest(
+            paths, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
 
 
 def _progress_bar():
