@@ -167,10 +167,7 @@ class Retriever:
         # filter keeps more than a few thousand papers.
         cosines = self._sparse[2] @ vector
         cosines[~filters.mask(self.catalog)] = -np.inf
-        depth = min(depth, len(cosines))
-        best = np.argpartition(-cosines, depth - 1)[:depth]
-        best = best[np.argsort(-cosines[best])]
-        return [(self.catalog.ids[b], float(cosines[b])) for b in best if cosines[b] > -np.inf]
+        return [(self.catalog.ids[row], cosine) for row, cosine in _nearest(cosines, depth)]
 
     def bm25_leg(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(paper id, BM25 score) of the best lexical matches that pass the filters."""
@@ -233,10 +230,9 @@ class Retriever:
         vectors = self._sparse[2]
         cosines = vectors @ vectors[row]
         cosines[row] = -np.inf
-        best = np.argsort(-cosines)[: min(k, len(cosines) - 1)]
         ids = self.catalog.ids
         return self._hits(
-            [Candidate(ids[b], b, float(cosines[b]), float(cosines[b]), ("similar",)) for b in best]
+            [Candidate(ids[r], r, c, c, ("similar",)) for r, c in _nearest(cosines, k)]
         )
 
     def _hits(self, candidates: list[Candidate]) -> list[Hit]:
@@ -246,3 +242,14 @@ class Retriever:
             Hit(record, c.score, c.similarity, c.found_by)
             for record, c in zip(records, candidates, strict=True)
         ]
+
+
+def _nearest(cosines: np.ndarray, depth: int) -> list[tuple[int, float]]:
+    """(row, cosine) of the `depth` highest cosines, best first; rows masked with -inf
+    are left out. A partial sort: the whole array is never sorted."""
+    depth = min(depth, len(cosines))
+    if depth == 0:
+        return []
+    best = np.argpartition(-cosines, depth - 1)[:depth]
+    best = best[np.argsort(-cosines[best])]
+    return [(int(b), float(cosines[b])) for b in best if cosines[b] > -np.inf]
