@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answer
 from assistant.chain import AnswerChain
-from assistant.errors import AssistantError, NotIndexed
+from assistant.errors import NotIndexed, UnknownPaper
 from assistant.index import PaperIndex, Progress
 from assistant.ingestion import IngestReport, ingest_paths
 from assistant.retrieval import Hit, Hits, Mode, Retriever
@@ -137,7 +137,7 @@ class Assistant:
     def paper(self, paper_id: str) -> PaperRecord:
         found = self.index.records([paper_id])
         if not found:
-            raise AssistantError(f"no indexed paper has the id {paper_id!r}")
+            raise UnknownPaper(paper_id)
         return found[0]
 
     def similar(self, paper_id: str, k: int = 5) -> list[Hit]:

@@ -10,6 +10,14 @@ class NotIndexed(AssistantError):
         super().__init__("No papers indexed yet - run 'assistant ingest'")
 
 
+class UnknownPaper(AssistantError):
+    def __init__(self, paper_id: str) -> None:
+        super().__init__(
+            f"no indexed paper has the id {paper_id!r} - ids come from search results, "
+            "the library or 'assistant search --json'"
+        )
+
+
 class StoreUnavailable(AssistantError):
     """The Chroma server named in the settings cannot be reached."""
 

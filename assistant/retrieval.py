@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.errors import AssistantError, NotIndexed
+from assistant.errors import AssistantError, NotIndexed, UnknownPaper
 from assistant.evidence import content_words
 from assistant.filters import Filters, explicit_filters
 from assistant.index import PaperIndex
@@ -226,7 +226,7 @@ class Retriever:
         """The k papers nearest to an indexed one, by cosine of their vectors."""
         row = self.catalog.row_of.get(paper_id)
         if row is None:
-            raise AssistantError(f"no indexed paper has the id {paper_id!r}")
+            raise UnknownPaper(paper_id)
         vectors = self._sparse[2]
         cosines = vectors @ vectors[row]
         cosines[row] = -np.inf
