@@ -7,14 +7,14 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import Answer
-from assistant.chain import AnswerChain
+from assistant.answer.chain import AnswerChain
+from assistant.answer.result import Answer
 from assistant.errors import NotIndexed, UnknownPaper
-from assistant.index import PaperIndex, Progress
-from assistant.ingestion import IngestReport, ingest_paths
-from assistant.retrieval import Hit, Hits, Mode, Retriever
+from assistant.search.retrieval import Hit, Hits, Mode, Retriever
 from assistant.settings import Settings
-from assistant.stats import collection_stats
+from assistant.store.index import PaperIndex, Progress
+from assistant.store.ingestion import IngestReport, ingest_paths
+from assistant.store.stats import collection_stats
 from ingest.records import PaperRecord
 
 LIBRARY_LIMIT = 500  # papers a library listing shows at once
@@ -46,7 +46,7 @@ class Assistant:
     def embeddings(self) -> Embeddings:
         if self._embeddings is not None:
             return self._embeddings
-        from assistant.embeddings import MiniLMEmbeddings
+        from assistant.store.embeddings import MiniLMEmbeddings
 
         return MiniLMEmbeddings(self.settings.embed_batch_size, self.settings.embed_threads)
 
@@ -55,7 +55,7 @@ class Assistant:
         return PaperIndex(self.settings, self._embed, self._client)
 
     def _embed(self, texts: list[str], progress: Progress | None) -> list[list[float]]:
-        from assistant.embeddings import embed_with_progress
+        from assistant.store.embeddings import embed_with_progress
 
         return embed_with_progress(self.embeddings, texts, progress)
 
@@ -93,7 +93,7 @@ class Assistant:
     def chain(self) -> AnswerChain:
         llm = self._llm
         if llm is None and self.settings.uses_llm:
-            from assistant.llm import chat_model
+            from assistant.answer.llm import chat_model
 
             llm = chat_model(self.settings)
         return AnswerChain(self.retriever, self.settings, llm)

@@ -218,7 +218,7 @@ def serve(
             err.print("The index is empty: ingesting the bundled corpus first.")
             err.print(_ingest_with_progress(assistant, None).summary())
         with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
-            from assistant.app import LAUNCH_OPTIONS, build_app
+            from assistant.web.app import LAUNCH_OPTIONS, build_app
 
             web = build_app(assistant)
     out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")

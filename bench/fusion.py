@@ -24,7 +24,7 @@ import numpy as np
 from assistant.api import Assistant
 from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import mean, recall_at_k
-from assistant.question import read_question
+from assistant.search.question import read_question
 from assistant.settings import Settings
 
 DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"

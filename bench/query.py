@@ -50,17 +50,13 @@ from pathlib import Path
 
 import numpy as np
 
-# Run as a script, this file's folder is first on sys.path and bench/ingest.py would shadow
-# the `ingest` package; a stable sort moves that folder to the end (removes nothing).
-sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
-
-import assistant.retrieval as retrieval
+import assistant.search.retrieval as retrieval
 from assistant.api import Assistant
-from assistant.embeddings import MiniLMEmbeddings
 from assistant.evaluation.dataset import load_dataset
-from assistant.index import PaperIndex
-from assistant.retrieval import MODES
+from assistant.search.retrieval import MODES
 from assistant.settings import Settings
+from assistant.store.embeddings import MiniLMEmbeddings
+from assistant.store.index import PaperIndex
 from ingest.load import BUNDLED_CORPUS, load_paths
 from ingest.records import PaperRecord, Source, embedding_text, normalise_title
 
@@ -345,13 +341,13 @@ def ingest_synthetic(settings: Settings, papers: list[PaperRecord], vectors: np.
     index = PaperIndex(settings, embed)
     timing = TimedCollection(index.collection, len(papers), max(1, len(papers) // 10))
     index.collection = timing
-    rebuild, rebuild_s = index.sparse.rebuild, [0.0]
+    rebuild, rebuild_s = index.sidecar.rebuild, [0.0]
 
     def timed_rebuild(*args):
         seconds, _ = timed(lambda: rebuild(*args))
         rebuild_s[0] += seconds
 
-    index.sparse.rebuild = timed_rebuild
+    index.sidecar.rebuild = timed_rebuild
     print(f"ingesting {len(papers)} synthetic papers into {settings.data_dir}", flush=True)
     total, changes = timed(lambda: index.upsert(papers))
     if changes.added != len(papers):
@@ -475,22 +471,18 @@ class StageClock:
 
 @contextmanager
 def instrumented(assistant: Assistant) -> Iterator[StageClock]:
-    """Time the stages of `Assistant.search` by wrapping what it calls (µs of overhead).
-    Retriever is being reworked, so each method is wrapped under whichever name it has;
-    the stages are defined so that they add up in the old and the new layout alike."""
+    """Time the stages of `Assistant.search` by wrapping what it calls (µs of overhead)."""
     clock = StageClock()
     retriever = assistant.retriever
     retriever.embed_query = clock.wrap("embed query", retriever.embed_query)
-    for stage, names in [
-        ("dense leg", ("dense_leg", "_dense")),
-        ("bm25 leg", ("bm25_leg", "_bm25")),
-        ("rank", ("_rank",)),
-        ("rank", ("_list_all",)),  # filter-only questions
-        ("rank", ("_hits",)),  # newer layout: records of the final hits only
+    for stage, name in [
+        ("dense leg", "dense_leg"),
+        ("bm25 leg", "bm25_leg"),
+        ("rank", "_rank"),
+        ("rank", "_list_all"),  # filter-only questions
+        ("rank", "_hits"),  # records of the final hits only
     ]:
-        name = next((n for n in names if hasattr(retriever, n)), None)
-        if name is not None:
-            setattr(retriever, name, clock.wrap(stage, getattr(retriever, name)))
+        setattr(retriever, name, clock.wrap(stage, getattr(retriever, name)))
     collection = assistant.index.collection
     assistant.index.collection = proxy = Passthrough(collection)
     proxy.get = clock.wrap("chroma get", collection.get)  # hits' records (and vectors)
@@ -541,8 +533,8 @@ def first_search(folder: Path, emb: MiniLMEmbeddings) -> tuple[Assistant, dict]:
     it. If that check rebuilt the sidecar (an index written by older code), time the first
     search of a second Assistant too, which is what every later start costs."""
     assistant = open_assistant(folder, emb)
-    rebuild, rebuilt = assistant.index.sparse.rebuild, []
-    assistant.index.sparse.rebuild = lambda *a: rebuilt.append(rebuild(*a))
+    rebuild, rebuilt = assistant.index.sidecar.rebuild, []
+    assistant.index.sidecar.rebuild = lambda *a: rebuilt.append(rebuild(*a))
     seconds, _ = timed(lambda: assistant.search("warm up: open the index", k=K))
     found = {"first_search_s": seconds}
     if rebuilt:
@@ -714,8 +706,10 @@ def current_rss_mb() -> float:
 def code_versions() -> dict[str, str]:
     """Hashes of the files under test: they change often, and uncommitted."""
     root = Path(__file__).resolve().parent.parent
-    files = ["assistant/retrieval.py", "assistant/index.py", "assistant/sparse.py",
-             "assistant/filters.py", "assistant/question.py", "assistant/catalog.py"]  # fmt: skip
+    files = ["assistant/search/retrieval.py", "assistant/store/index.py",
+             "assistant/store/sidecar.py", "assistant/store/bm25.py",
+             "assistant/search/filters.py", "assistant/search/question.py",
+             "assistant/store/catalog.py"]  # fmt: skip
     return {f: hashlib.sha256((root / f).read_bytes()).hexdigest()[:12] for f in files}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 from ingest.detect import FORMATS, detect_format
@@ -10,7 +11,7 @@ from ingest.errors import IngestError, UnknownFormat, UnreadableFile
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, merge_duplicates
 
-BUNDLED_CORPUS = Path(__file__).parent / "corpus"
+BUNDLED_CORPUS = Path(str(files("ingest") / "corpus"))  # inside the package, wheel or not
 
 
 @dataclass

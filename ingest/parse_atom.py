@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
+import lxml.etree
 
 from ingest.errors import MalformedFile
 from ingest.parsed import Parsed, Skipped
@@ -13,45 +12,52 @@ from ingest.text import clean_text, collect, to_record
 KIND = "arxiv_atom"
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
-_HIDDEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 
 
 def parse_atom(text: str, file: str) -> Parsed:
     """Each <entry> of an Atom <feed>; broken XML, another root or an arXiv error is fatal."""
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as error:
+    try:  # bytes, as lxml refuses a str whose XML declaration names an encoding
+        root = lxml.etree.fromstring(text.encode("utf-8"), _parser())
+    except lxml.etree.XMLSyntaxError as error:
         line, column = error.position
-        reason = str(error).rsplit(": line", 1)[0]
+        reason = error.msg.removesuffix(f", line {line}, column {column}")
         raise MalformedFile(
-            f"{file}: line {line}, column {column + 1}: the XML is not well-formed ({reason}) - "
+            f"{file}: line {line}, column {column}: the XML is not well-formed ({reason}) - "
             "the download may have been cut short; fetch it again or repair the markup"
         ) from error
     if root.tag != f"{ATOM}feed":
-        line, column = (_start_tags(text, root.tag) or [(1, 1)])[0]
         raise MalformedFile(
-            f"{file}: line {line}, column {column}: the root element is "
+            f"{file}: line {root.sourceline}: the root element is "
             f"<{root.tag.rpartition('}')[2]}>, not an Atom <feed> - save the response of the "
             "arXiv API (export.arxiv.org/api/query) as it comes, or convert the file to CSV"
         )
     entries = root.findall(f"{ATOM}entry")
-    lines: list[int | None] = [line for line, _ in _start_tags(text, "entry")]
-    if len(lines) != len(entries):  # an <entry> of another namespace: no reliable line numbers
-        lines = [None] * len(entries)
     if len(entries) == 1 and clean_text(entries[0].findtext(f"{ATOM}title")) == "Error":
-        where = f"{file}: line {lines[0]}" if lines[0] else file
         raise MalformedFile(
-            f"{where}: this is an arXiv API error response, not search results: "
-            f"{clean_text(entries[0].findtext(f'{ATOM}summary'))} - correct the query and "
-            "download the results again"
+            f"{file}: line {entries[0].sourceline}: this is an arXiv API error response, not "
+            f"search results: {clean_text(entries[0].findtext(f'{ATOM}summary'))} - correct the "
+            "query and download the results again"
         )
-    return collect(
-        _entry(entry, file, line, number)
-        for number, (entry, line) in enumerate(zip(entries, lines, strict=True), start=1)
+    return collect(_entry(entry, file, number) for number, entry in enumerate(entries, start=1))
+
+
+def _parser() -> lxml.etree.XMLParser:
+    """A fresh parser per file, as a parser keeps its error log. It never expands entities nor
+    fetches anything, so a crafted DTD ("billion laughs", external entities) stays harmless.
+    UTF-8 is forced because the text is already decoded: a declared encoding no longer applies.
+    Comments and processing instructions are dropped so the text around them reads as one."""
+    return lxml.etree.XMLParser(
+        encoding="utf-8",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
     )
 
 
-def _entry(entry: ET.Element, file: str, line: int | None, number: int) -> PaperRecord | Skipped:
+def _entry(entry: lxml.etree._Element, file: str, number: int) -> PaperRecord | Skipped:
     entry_id = clean_text(entry.findtext(f"{ATOM}id"))
     alternate = next(
         (
@@ -63,7 +69,7 @@ def _entry(entry: ET.Element, file: str, line: int | None, number: int) -> Paper
     )
     return to_record(
         Source(file=file, kind=KIND),
-        line,
+        entry.sourceline,
         f"Entry {number} ({entry_id})" if entry_id else f"Entry {number}",
         title=entry.findtext(f"{ATOM}title"),
         abstract=entry.findtext(f"{ATOM}summary"),
@@ -74,20 +80,3 @@ def _entry(entry: ET.Element, file: str, line: int | None, number: int) -> Paper
         doi=entry.findtext(f"{ARXIV}doi"),
         arxiv_id=entry_id if "arxiv.org/abs/" in entry_id else None,
     )
-
-
-def _start_tags(text: str, tag: str) -> list[tuple[int, int]]:
-    """1-based (line, column) of each start tag with this local name, outside comments and CDATA.
-
-    ElementTree keeps no positions, so this finds them in the text; any namespace prefix matches.
-    """
-    visible = _HIDDEN.sub(lambda hidden: re.sub(r"[^\n]", " ", hidden.group()), text)
-    name = re.escape(tag.rpartition("}")[2])
-    found: list[tuple[int, int]] = []
-    line, scanned = 1, 0
-    for match in re.finditer(rf"<(?:[\w.-]+:)?{name}(?=[\s/>])", visible):
-        line += visible.count("\n", scanned, match.start())
-        line_start = visible.rfind("\n", 0, match.start()) + 1
-        scanned = match.start()
-        found.append((line, match.start() - line_start + 1))
-    return found

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.embeddings import embed_with_progress
-from assistant.index import PaperIndex
 from assistant.settings import Settings
+from assistant.store.embeddings import embed_with_progress
+from assistant.store.index import PaperIndex
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

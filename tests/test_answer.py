@@ -10,10 +10,8 @@ from langchain_core.messages import AIMessage
 from openai_stub import Empty, Error, Reply
 
 from assistant import Assistant
-from assistant.answer import REFUSAL
-from assistant.chain import QuestionTooLong
-from assistant.errors import NotIndexed
-from assistant.retrieval import EmptyQuery
+from assistant.answer.result import REFUSAL
+from assistant.errors import EmptyQuery, NotIndexed, QuestionTooLong
 
 HOSTILE = paper(
     "Robust Calibration Under Attack",

@@ -9,8 +9,8 @@ from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import Assistant
-from assistant.app import PaperApp, build_app
-from assistant.views import answer_markdown, paper_html
+from assistant.web.app import PaperApp, build_app
+from assistant.web.views import answer_markdown, paper_html
 
 HOSTILE = paper(
     'Calibration <script>alert("t")</script> of Widgets',
@@ -161,8 +161,8 @@ def test_the_app_wires_every_event(ui):
 def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monkeypatch):
     from typer.testing import CliRunner
 
-    import assistant.app
     import assistant.cli
+    import assistant.web.app
 
     launched = {}
 
@@ -172,7 +172,7 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
 
     empty = Assistant(settings, embeddings=KeywordEmbeddings())
     monkeypatch.setattr(assistant.cli, "_assistant", lambda: empty)
-    monkeypatch.setattr(assistant.app, "build_app", lambda given: Launcher())
+    monkeypatch.setattr(assistant.web.app, "build_app", lambda given: Launcher())
     result = CliRunner().invoke(assistant.cli.app, ["serve"])
     assert result.exit_code == 0, result.output
     assert "The index is empty: ingesting the bundled corpus first." in result.output
@@ -185,8 +185,8 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
 def test_links_are_only_web_links_and_refusals_list_no_sources():
     from dataclasses import replace
 
-    from assistant.answer import REFUSAL, Answer
-    from assistant.views import filters_markdown, sources_html
+    from assistant.answer.result import REFUSAL, Answer
+    from assistant.web.views import filters_markdown, sources_html
 
     sneaky = replace(HOSTILE, url="javascript:alert(3)", doi="10.1/x", arxiv_id="2101.00001")
     card = paper_html(sneaky)

@@ -10,7 +10,7 @@ from openai_stub import Error, Reply
 from typer.testing import CliRunner
 
 from assistant import Assistant
-from assistant.answer import REFUSAL
+from assistant.answer.result import REFUSAL
 from assistant.cli import app
 from assistant.errors import AssistantError
 from assistant.evaluation import gate, report
@@ -103,13 +103,20 @@ def test_offline_eval_and_two_runs_agree(settings, dataset):
     assert first.summary == second.summary and first.rows == second.rows
 
 
-def test_a_failing_case_says_why(settings, tmp_path):
+def test_a_failing_case_says_why_and_shows_its_metadata(settings, tmp_path):
     wrong = [("wrong-1", "detail", DUQ, [], ["Deep GNNs"], ["ensembles of ten"], True)]
-    result = evaluate(settings, write_dataset(tmp_path / "wrong.jsonl", wrong))
+    path = write_dataset(tmp_path / "wrong.jsonl", wrong)
+    case = json.loads(path.read_text()) | {"note": "written to fail", "source": "a test"}
+    path.write_text(json.dumps(case) + "\n")
+    result = evaluate(settings, path)
     (row,) = result.failing
     assert "not cited: Deep GNNs" in row["failures"]
     assert "cited unexpected papers: DUQ" in row["failures"]
     assert "does not mention all of: ensembles of ten" in row["failures"]
+    assert row["metadata"] == {"note": "written to fail", "source": "a test"}
+    report.write_report(result, tmp_path / "report")
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "**note:** written to fail" in markdown and "**source:** a test" in markdown
 
 
 def test_scripted_mock_refuses_when_no_paper_shares_the_question_words():

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import AssistantError
-from assistant.evaluation.dataset import MAX_SHOWN, DatasetError, EvalCase, Turn, load_dataset
+from assistant.errors import AssistantError, DatasetError
+from assistant.evaluation.dataset import EvalCase, Turn, load_dataset
 from ingest.load import BUNDLED_CORPUS, load_paths
 
 DEV_SET = Path(__file__).parents[1] / "evals" / "datasets" / "dev.jsonl"
@@ -100,7 +100,10 @@ def test_valid_file_loads_with_history_turns_and_skips_blank_lines(tmp_path):
         must_mention=("layer",),
         answerable=True,
     )
-    assert second.history == (Turn("user", "Any RNN normalisation?"), Turn("assistant", "Yes [1]."))
+    assert second.history == (
+        Turn(role="user", content="Any RNN normalisation?"),
+        Turn(role="assistant", content="Yes [1]."),
+    )
 
 
 def test_missing_file_names_the_path(tmp_path):
@@ -132,7 +135,7 @@ def test_line_that_is_not_an_object(tmp_path):
     ]
 
 
-def test_missing_and_unknown_keys(tmp_path):
+def test_missing_keys_and_a_misspelling_of_one(tmp_path):
     data = case(questoin="typo")
     del data["question"], data["must_mention"]
     path = write(tmp_path, data)
@@ -141,17 +144,52 @@ def test_missing_and_unknown_keys(tmp_path):
     assert unknown == f"{path}:1: unknown key 'questoin' - did you mean 'question'?"
 
 
+def test_a_misspelling_may_differ_in_case(tmp_path):
+    data = case(ID="detail-001")
+    del data["id"]
+    path = write(tmp_path, data)
+    assert problems(path)[1:] == [f"{path}:1: unknown key 'ID' - did you mean 'id'?"]
+
+
+def test_a_singular_key_for_a_missing_plural_one_is_a_misspelling(tmp_path):
+    data = case(expected_title=["Layer Normalization"])
+    del data["expected_titles"]
+    path = write(tmp_path, data)
+    assert problems(path)[1:] == [
+        f"{path}:1: unknown key 'expected_title' - did you mean 'expected_titles'?"
+    ]
+
+
+def test_other_keys_are_kept_as_metadata(tmp_path):
+    extra = {"note": "from the v2 review", "source": {"url": "x", "rank": 3}, "tags": [1, None]}
+    path = write(tmp_path, case(**extra), case(id="detail-002"))
+    first, second = load_dataset(path)
+    assert first.metadata == extra
+    assert second.metadata == {}
+
+
+def test_a_key_close_to_a_present_one_is_metadata(tmp_path):
+    path = write(tmp_path, case(expected_title="see expected_titles"))
+    [loaded] = load_dataset(path)
+    assert loaded.metadata == {"expected_title": "see expected_titles"}
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"history": "none"}, "history must be a list of {role, content} objects, got a string"),
         ({"history": [{"role": "bot", "content": "hi"}]}, "history[0] has role 'bot' - use"),
         ({"history": [{"role": "user"}]}, "history[0] content must be a string"),
+        ({"history": [{"content": "hi"}]}, "history[0] has role None - use"),
+        ({"history": [{"role": "user", "content": "hi", "at": 1}]}, "history[0] has unknown key"),
         ({"history": ["hi"]}, "history[0] must be an object with role and content"),
         ({"answerable": "yes"}, 'answerable must be true or false, got "yes"'),
         ({"expected_titles": "Layer Normalization"}, "expected_titles must be a list of strings"),
         ({"must_mention": ["ok", 3]}, "must_mention[1] must be a non-empty string, got 3"),
         ({"id": 7}, "id must be a string, got a number"),
+        ({"answerable": 1}, "answerable must be true or false, got 1"),
+        ({"expected_titles": {"a": 1}}, "expected_titles must be a list of strings, got an object"),
+        ({"must_mention": [" "]}, 'must_mention[0] must be a non-empty string, got " "'),
         ({"question": "  "}, "empty question - write the question to ask"),
     ],
 )
@@ -159,6 +197,18 @@ def test_wrong_types_and_empty_values(tmp_path, changes, message):
     path = write(tmp_path, case(**changes))
     [problem] = problems(path)
     assert problem.startswith(f"{path}:1: {message}")
+
+
+def test_every_problem_on_a_line_is_reported_in_field_order(tmp_path):
+    path = write(
+        tmp_path, case(id=7, history=[["user", "hi"]], must_mention=[""], answerable=False)
+    )
+    assert [problem.split(" - ")[0] for problem in problems(path)] == [
+        f"{path}:1: id must be a string, got a number",
+        f"{path}:1: history[0] must be an object with role and content",
+        f'{path}:1: must_mention[0] must be a non-empty string, got ""',
+        f"{path}:1: answerable is false but expected_titles is not empty",
+    ]
 
 
 def test_duplicate_id_names_the_first_line(tmp_path):
@@ -202,12 +252,12 @@ def test_titles_are_not_checked_without_known_titles(tmp_path):
 
 
 def test_every_problem_is_reported_but_the_message_is_capped(tmp_path):
-    path = write(tmp_path, *["not json"] * (MAX_SHOWN + 5), case())
+    path = write(tmp_path, *["not json"] * (DatasetError.MAX_SHOWN + 5), case())
     error_problems = problems(path)
-    assert len(error_problems) == MAX_SHOWN + 5
+    assert len(error_problems) == DatasetError.MAX_SHOWN + 5
     with pytest.raises(DatasetError) as raised:
         load_dataset(path)
     lines = str(raised.value).splitlines()
-    assert len(lines) == MAX_SHOWN + 1
+    assert len(lines) == DatasetError.MAX_SHOWN + 1
     assert lines[0].startswith(f"{path}:1: invalid JSON")
     assert lines[-1] == "... and 5 more problems"

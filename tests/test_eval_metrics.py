@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pytest
 
 from assistant.evaluation.metrics import (
@@ -263,12 +262,16 @@ def test_percentile_of_no_values_is_undefined():
 
 
 @pytest.mark.parametrize(
-    "values",
-    [[1.0, 2.0], [1.0, 2.0, 3.0, 4.0], [0.8, 0.1, 2.5, 0.3, 9.0, 0.3], list(range(1, 21))],
+    ("q", "expected"),
+    # 1..20 sorted: the q-th percentile sits at position 19 * q / 100, interpolated linearly
+    [(0, 1.0), (25, 5.75), (50, 10.5), (90, 18.1), (95, 19.05), (99, 19.81), (100, 20.0)],
 )
-@pytest.mark.parametrize("q", [0, 25, 50, 90, 95, 99, 100])
-def test_percentile_matches_numpy(values, q):
-    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+def test_percentile_interpolates_linearly_between_ranks(q, expected):
+    assert percentile(list(range(20, 0, -1)), q) == pytest.approx(expected)
+
+
+def test_percentile_is_a_plain_float_for_the_json_report():
+    assert type(percentile([1, 2, 3], 50)) is float
 
 
 def test_percentile_known_values():

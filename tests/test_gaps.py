@@ -4,8 +4,8 @@ import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings
 
 from assistant import Assistant
-from assistant.answer import REFUSAL
-from assistant.gaps import Gaps, find_gaps
+from assistant.answer.refusal import Gaps, find_gaps
+from assistant.answer.result import REFUSAL
 
 
 @pytest.fixture

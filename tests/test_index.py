@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import embed_with_progress
 from assistant.errors import IndexWriteFailed
-from assistant.index import VERSION_KEY, WRITING, PaperIndex
-from assistant.ingestion import ingest_paths
+from assistant.store.embeddings import embed_with_progress
+from assistant.store.index import VERSION_KEY, WRITING, PaperIndex
+from assistant.store.ingestion import ingest_paths
 from ingest.load import BUNDLED_CORPUS
 
 ABSTRACT = (
@@ -111,20 +111,18 @@ def test_metadata_is_filterable_in_chroma(index):
 
 def test_bm25_index_matches_chroma_and_is_rebuilt_when_missing(index, settings):
     ingest_paths(index, None)
-    retriever, catalog, vectors = index.sparse.load()
+    local = index.side_index()
+    catalog = local.catalog
     assert sorted(catalog.ids) == sorted(index.collection.get()["ids"])
     assert catalog.mask_any("author_keys", ("patrick forre",)).sum() == 1
     assert (catalog.years == 2026).sum() == 5
-    assert vectors.shape == (352, 384)
+    assert local.vectors.shape == (352, 384)
     import shutil
 
-    shutil.rmtree(index.sparse.folder)
-    PaperIndex(settings, lambda texts, progress: [], client=index.client).sync_sparse()
-    retriever, catalog, vectors = index.sparse.load()
-    from assistant.sparse import tokenize
-
-    docs, _ = retriever.retrieve(tokenize(["Muon optimizer Schatten quasi-norms"]), k=1)
-    assert catalog.ids[docs[0][0]].startswith("title:muon-is-not-that-special")
+    shutil.rmtree(index.sidecar.folder)
+    rebuilt = PaperIndex(settings, lambda texts, progress: [], client=index.client).side_index()
+    [(row, _)] = rebuilt.bm25.top("Muon optimizer Schatten quasi-norms", 1, None)
+    assert rebuilt.catalog.ids[row].startswith("title:muon-is-not-that-special")
 
 
 def test_an_unchanged_index_opens_without_reading_every_record(index, settings, monkeypatch):
@@ -139,14 +137,14 @@ def test_an_unchanged_index_opens_without_reading_every_record(index, settings, 
 
     def reopen() -> PaperIndex:
         reopened = PaperIndex(settings, lambda texts, progress: [], client=index.client)
-        reopened.sync_sparse()
+        reopened.sync_sidecar()
         return reopened
 
     reopen()._stamp(WRITING)  # no read: the fingerprints matched; now as a dead write leaves it
     assert reads == []
     reopened = reopen()  # the full check, once
     assert reads == [["metadatas"]]
-    assert reopened.collection.metadata[VERSION_KEY] == index.sparse.stored_fingerprint()
+    assert reopened.collection.metadata[VERSION_KEY] == index.sidecar.stored_fingerprint()
     reopen()
     assert reads == [["metadatas"]]
 
@@ -202,8 +200,8 @@ def test_failed_embedding_leaves_the_index_untouched(index, tmp_path):
 CRASH_SCRIPT = """
 import os, sys
 from pathlib import Path
-from assistant.index import PaperIndex
-from assistant.ingestion import ingest_paths
+from assistant.store.index import PaperIndex
+from assistant.store.ingestion import ingest_paths
 from assistant.settings import Settings
 
 index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), lambda t, p: [[0.5] * 384 for _ in t])
@@ -245,7 +243,7 @@ def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
 def test_whole_collection_reads_come_in_pages(index, monkeypatch):
     """Chroma fails one `get` of more than 32,766 records; pages keep large indexes readable."""
     ingest_paths(index, None)
-    monkeypatch.setattr("assistant.index.GET_PAGE", 100)
+    monkeypatch.setattr("assistant.store.index.GET_PAGE", 100)
     assert len({p.id for p in index.papers()}) == 352
     everything = index.get_all(["documents"])
     assert len(everything["ids"]) == len(everything["documents"]) == 352

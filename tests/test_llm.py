@@ -1,4 +1,5 @@
-"""The real openai client path, against the local stub server: answers, retries, failures."""
+"""The real openai client inside the answering chain, against the local stub server:
+answers, retries, and every failure explained in the offline answer's notice."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ import sys
 
 import openai
 import pytest
+from keyword_corpus import PAPERS, KeywordEmbeddings
 from openai_stub import Drop, Empty, Error, Malformed, OpenAIStub, Reply, Sleep
 
-from assistant.llm import LLMUnavailable, chat_model, explain_llm_error, llm_errors, response_text
+from assistant import Assistant
+from assistant.answer.llm import explain_llm_error
+from assistant.answer.result import Answer
 from assistant.settings import Settings
 
 KEY = "sk-test-do-not-print-4242"
-QUESTION = [("system", "Answer from the papers."), ("user", "Which papers study RAG?")]
+QUESTION = "How does DUQ estimate uncertainty?"
 
 
-def stub_settings(stub: OpenAIStub, **overrides) -> Settings:
+def stub_settings(stub: OpenAIStub, tmp_path, **overrides) -> Settings:
     values = dict(
+        data_dir=tmp_path / "data",
         openai_base_url=stub.url,
         openai_api_key=KEY,
         llm_model="stub-model",
@@ -28,135 +33,115 @@ def stub_settings(stub: OpenAIStub, **overrides) -> Settings:
     return Settings(**(values | overrides))
 
 
-def ask(settings: Settings) -> str:
-    with llm_errors(settings):
-        return response_text(chat_model(settings).invoke(QUESTION))
+def ask(settings: Settings) -> tuple[list[str], Answer]:
+    """The pieces streamed and the final answer, through the chain the UI uses."""
+    assistant = Assistant(settings, embeddings=KeywordEmbeddings())
+    assistant.index.upsert(PAPERS)
+    *pieces, answer = assistant.stream(QUESTION)
+    return pieces, answer
 
 
-def ask_streaming(settings: Settings) -> list[str]:
-    with llm_errors(settings):
-        pieces = [chunk.text for chunk in chat_model(settings).stream(QUESTION)]
-    response_text("".join(pieces))
-    return pieces
+def failure(settings: Settings) -> str:
+    """The notice of an answer the endpoint failed on (the offline answer stands in)."""
+    _, answer = ask(settings)
+    assert answer.backend == "offline" and answer.citations, answer
+    return answer.notice
 
 
-def test_invoke_returns_the_text_and_sends_model_and_messages(openai_stub):
-    openai_stub.push(Reply("Two papers study RAG [1][2]."))
-    assert ask(stub_settings(openai_stub)) == "Two papers study RAG [1][2]."
+def test_the_answer_streams_from_the_model_with_model_prompt_and_key(openai_stub, tmp_path):
+    text = "DUQ estimates uncertainty in a single forward pass without ensembles [1]."
+    openai_stub.push(Reply(text))
+    pieces, answer = ask(stub_settings(openai_stub, tmp_path))
+    assert answer.backend == "stub-model" and answer.notice is None
+    assert len([p for p in pieces if p]) >= 5 and "".join(pieces) == text
     (request,) = openai_stub.completions
-    assert request.body["model"] == "stub-model"
+    assert request.body["model"] == "stub-model" and request.body["stream"] is True
     assert request.body["temperature"] == 0
-    assert request.messages == [
-        {"role": "system", "content": "Answer from the papers."},
-        {"role": "user", "content": "Which papers study RAG?"},
-    ]
+    assert [m["role"] for m in request.messages] == ["system", "user"]
+    assert request.messages[1]["content"].endswith(f"Question: {QUESTION}")
     assert request.headers["authorization"] == f"Bearer {KEY}"
 
 
-def test_without_a_key_a_placeholder_is_sent(openai_stub):
-    ask(stub_settings(openai_stub, openai_api_key=None))
+def test_without_a_key_a_placeholder_is_sent(openai_stub, tmp_path):
+    ask(stub_settings(openai_stub, tmp_path, openai_api_key=None))
     assert openai_stub.completions[0].headers["authorization"] == "Bearer not-needed"
 
 
-def test_stream_yields_several_pieces_that_join_to_the_text(openai_stub):
-    text = "Paper one uses dense retrieval [1] and paper two BM25 [2]."
-    openai_stub.push(Reply(text))
-    pieces = ask_streaming(stub_settings(openai_stub))
-    assert len([p for p in pieces if p]) >= 5
-    assert "".join(pieces) == text
-    assert openai_stub.completions[0].body["stream"] is True
-
-
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_retryable_status_then_success_retries_once(openai_stub, status):
-    openai_stub.push(Error(status), Reply("fine now"))
-    assert ask(stub_settings(openai_stub)) == "fine now"
+def test_retryable_status_then_success_retries_once(openai_stub, tmp_path, status):
+    openai_stub.push(Error(status), Reply("DUQ needs one forward pass [1]."))
+    _, answer = ask(stub_settings(openai_stub, tmp_path))
+    assert answer.backend == "stub-model" and answer.notice is None
     assert len(openai_stub.completions) == 2
 
 
-def test_dropped_connection_is_retried(openai_stub):
-    openai_stub.push(Drop(), Reply("fine now"))
-    assert ask(stub_settings(openai_stub)) == "fine now"
+def test_dropped_connection_is_retried(openai_stub, tmp_path):
+    openai_stub.push(Drop(), Reply("DUQ needs one forward pass [1]."))
+    _, answer = ask(stub_settings(openai_stub, tmp_path))
+    assert answer.backend == "stub-model"
     assert len(openai_stub.completions) == 2
 
 
-def test_rate_limit_that_persists_says_how_many_retries(openai_stub):
+def test_rate_limit_that_persists_says_how_many_retries(openai_stub, tmp_path):
     openai_stub.push(*[Error(429)] * 3)
-    with pytest.raises(LLMUnavailable, match=r"429\) after 2 retries") as caught:
-        ask(stub_settings(openai_stub, llm_retries=2))
-    assert isinstance(caught.value.__cause__, openai.RateLimitError)
+    assert "429) after 2 retries" in failure(stub_settings(openai_stub, tmp_path, llm_retries=2))
     assert len(openai_stub.completions) == 3
 
 
-def test_server_error_names_the_status(openai_stub):
+def test_server_error_names_the_status(openai_stub, tmp_path):
     openai_stub.push(Error(503), Error(503))
-    with pytest.raises(LLMUnavailable, match="HTTP 503 after 1 retry -"):
-        ask(stub_settings(openai_stub))
+    assert "HTTP 503 after 1 retry -" in failure(stub_settings(openai_stub, tmp_path))
 
 
-def test_bad_key_is_not_retried_and_the_message_hides_it(openai_stub):
+def test_bad_key_is_not_retried_and_the_message_hides_it(openai_stub, tmp_path):
     openai_stub.push(Error(401, f"Incorrect API key provided: {KEY}"))
-    with pytest.raises(LLMUnavailable) as caught:
-        ask(stub_settings(openai_stub))
-    message = str(caught.value)
-    assert "OPENAI_API_KEY" in message
-    assert KEY not in message
-    assert isinstance(caught.value.__cause__, openai.AuthenticationError)
+    notice = failure(stub_settings(openai_stub, tmp_path))
+    assert "OPENAI_API_KEY" in notice and KEY not in notice
     assert len(openai_stub.completions) == 1
 
 
-def test_unknown_model_names_the_model_setting(openai_stub):
+def test_unknown_model_names_the_model_setting(openai_stub, tmp_path):
     openai_stub.push(Error(404, "The model `nope` does not exist"))
-    with pytest.raises(LLMUnavailable, match="ASSISTANT_LLM_MODEL") as caught:
-        ask(stub_settings(openai_stub, llm_model="nope"))
-    assert "'nope'" in str(caught.value)
+    notice = failure(stub_settings(openai_stub, tmp_path, llm_model="nope"))
+    assert "ASSISTANT_LLM_MODEL" in notice and "'nope'" in notice
     assert len(openai_stub.completions) == 1
 
 
-def test_other_client_errors_quote_the_server(openai_stub):
+def test_other_client_errors_quote_the_server(openai_stub, tmp_path):
     openai_stub.push(Error(400, "context length exceeded, and here is the key " + KEY))
-    with pytest.raises(LLMUnavailable, match="HTTP 400: context length exceeded") as caught:
-        ask(stub_settings(openai_stub))
-    assert KEY not in str(caught.value)
+    notice = failure(stub_settings(openai_stub, tmp_path))
+    assert "HTTP 400: context length exceeded" in notice and KEY not in notice
 
 
-def test_server_down_says_cannot_reach():
+def test_server_down_says_cannot_reach(tmp_path):
     with socket.socket() as sock:  # a free port with nothing listening on it
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
-    settings = Settings(openai_base_url=url, openai_api_key=None, llm="auto", llm_retries=0)
-    with pytest.raises(LLMUnavailable) as caught:
-        ask(settings)
-    message = str(caught.value)
-    assert message.startswith(f"cannot reach the LLM at {url} - is the server running?")
-    assert "Unset OPENAI_BASE_URL" in message
+    settings = Settings(
+        data_dir=tmp_path / "data", openai_base_url=url, openai_api_key=None, llm_retries=0
+    )
+    notice = failure(settings)
+    assert f"cannot reach the LLM at {url} - is the server running?" in notice
+    assert "Unset OPENAI_BASE_URL" in notice
 
 
-def test_timeout_names_the_seconds_and_the_setting(openai_stub):
+def test_timeout_names_the_seconds_and_the_setting(openai_stub, tmp_path):
     openai_stub.push(Sleep(5), Sleep(5))
-    with pytest.raises(LLMUnavailable) as caught:
-        ask(stub_settings(openai_stub, llm_timeout_s=0.3))
-    message = str(caught.value)
-    assert "within 0.3 s" in message
-    assert "ASSISTANT_LLM_TIMEOUT_S" in message
-    assert isinstance(caught.value.__cause__, openai.APITimeoutError)
+    notice = failure(stub_settings(openai_stub, tmp_path, llm_timeout_s=0.3))
+    assert "within 0.3 s" in notice and "ASSISTANT_LLM_TIMEOUT_S" in notice
     assert len(openai_stub.completions) == 2  # timeouts are retried too
 
 
-@pytest.mark.parametrize("streaming", [False, True])
-def test_malformed_body_says_it_is_not_openai_json(openai_stub, streaming):
+def test_malformed_body_says_it_is_not_openai_json(openai_stub, tmp_path):
     openai_stub.push(Malformed())
-    with pytest.raises(LLMUnavailable, match=r"not OpenAI JSON.*OPENAI_BASE_URL"):
-        (ask_streaming if streaming else ask)(stub_settings(openai_stub))
+    assert "not OpenAI JSON" in failure(stub_settings(openai_stub, tmp_path))
 
 
-@pytest.mark.parametrize("streaming", [False, True])
 @pytest.mark.parametrize("choices", [False, True], ids=["no-choices", "empty-content"])
-def test_empty_answer_is_unavailable(openai_stub, streaming, choices):
+def test_empty_answer_falls_back(openai_stub, tmp_path, choices):
     openai_stub.push(Empty(choices=choices))
-    with pytest.raises(LLMUnavailable, match="empty answer"):
-        (ask_streaming if streaming else ask)(stub_settings(openai_stub))
+    assert "empty answer" in failure(stub_settings(openai_stub, tmp_path))
 
 
 def test_explain_handles_anything_and_never_prints_the_key():
@@ -186,6 +171,6 @@ def test_uses_llm_only_when_an_endpoint_is_configured(monkeypatch):
 
 
 def test_importing_the_module_does_not_import_the_client():
-    code = "import sys, assistant.llm; print('openai' in sys.modules)"
+    code = "import sys, assistant.answer.llm; print('openai' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

@@ -2,7 +2,8 @@
 
 import pytest
 
-from assistant.prompts import PromptError, load_prompt
+from assistant.answer.prompts import load_prompt
+from assistant.errors import PromptError
 
 
 def test_the_shipped_prompts_load_with_their_variables():

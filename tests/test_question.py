@@ -2,8 +2,9 @@
 
 import pytest
 
-from assistant.catalog import Catalog
-from assistant.question import read_question
+from assistant.search.filters import match_author
+from assistant.search.question import read_question
+from assistant.store.catalog import Catalog
 
 ROWS = [
     {"year": 2021, "author_keys": ["jose forre", "ann lee"], "source_kinds": ["poster_session"]},
@@ -40,6 +41,15 @@ def test_author_names_match_forgivingly(text, authors, catalog):
     question = read_question(text, catalog)
     assert set(question.filters.authors) == set(authors)
     assert question.filters.origins[0].field == "author"
+
+
+def test_question_reading_and_explicit_filters_share_one_author_matcher():
+    """'J. Lee' and 'Juho Lee' both mean 'Juho H. Lee', read from a question or passed in."""
+    catalog = Catalog.from_rows(["a", "b"], [{"author_keys": ["juho h lee"]}, {"year": 2020}])
+    for name in ("J. Lee", "Juho Lee", "juho h. lee"):
+        assert read_question(f"papers by {name}", catalog).filters.authors == ("juho h lee",)
+        assert match_author(name, catalog) == ("juho h lee",)
+    assert match_author("H. Lee", catalog) == ()
 
 
 def test_ambiguous_or_lowercase_last_names_alone_are_not_authors(catalog):

@@ -7,10 +7,10 @@ from functools import partial
 import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings
 
-from assistant.embeddings import embed_with_progress
-from assistant.errors import AssistantError, NotIndexed
-from assistant.index import PaperIndex
-from assistant.retrieval import EmptyQuery, Retriever
+from assistant.errors import AssistantError, EmptyQuery, NotIndexed
+from assistant.search.retrieval import Retriever
+from assistant.store.embeddings import embed_with_progress
+from assistant.store.index import PaperIndex
 
 
 @pytest.fixture

@@ -1,1 +1,5 @@
-"""Offline evaluation: datasets, metrics, reports."""
+"""Offline evaluation (`assistant eval`): datasets, the mock LLM, running cases through
+`Assistant.stream`, metrics, reports with plots, and the threshold gate.
+
+Imports: `assistant.api` and the rooms below it; nothing imports evaluation but the CLI.
+"""

@@ -1,63 +1,98 @@
 """The eval dataset: one JSON case a line, checked whole so every mistake is reported at once.
 
 `assistant eval` accepts any file in this format, not only the project's own, so a bad file
-must say where it is wrong and how to fix it instead of failing midway through a run.
+must say where it is wrong and how to fix it instead of failing midway through a run. The
+`EvalCase` model holds the rules; this module turns pydantic's errors into 'problem - fix'.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from assistant.errors import AssistantError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from assistant.errors import DatasetError
 from ingest.records import normalise_title
 
 KEYS = ("id", "type", "question", "history", "expected_titles", "must_mention", "answerable")
-ROLES = ("user", "assistant")
-MAX_SHOWN = 20
 
 
-class DatasetError(AssistantError):
-    """The dataset cannot be used. `problems` holds every 'FILE:LINE: problem - fix' found;
-    the message shows the first MAX_SHOWN so a long list stays readable."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        shown = problems[:MAX_SHOWN]
-        if len(problems) > MAX_SHOWN:
-            shown.append(f"... and {len(problems) - MAX_SHOWN} more problems")
-        super().__init__("\n".join(shown))
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "empty")
+    return value
 
 
-@dataclass(frozen=True)
-class Turn:
+def _known_title(title: str, info: ValidationInfo) -> str:
+    """With the indexed titles in the context, a typo is caught here rather than scored as a
+    retrieval miss. Case, accents and punctuation are ignored."""
+    titles: dict[str, str] | None = (info.context or {}).get("titles")
+    if titles is None or normalise_title(title) in titles:
+        return title
+    close = difflib.get_close_matches(normalise_title(title), titles, n=1)
+    fix = f"did you mean {titles[close[0]]!r}?" if close else "copy the title from the corpus"
+    raise PydanticCustomError("unknown_title", "not in the corpus", {"fix": fix})
+
+
+Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+class Turn(BaseModel):
     """One earlier message of the conversation a follow-up question depends on."""
 
-    role: str
-    content: str
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: StrictStr
 
 
-@dataclass(frozen=True)
-class EvalCase:
-    """A question, the papers a correct answer cites, and what it must say."""
+class EvalCase(BaseModel):
+    """A question, the papers a correct answer cites, and what it must say. `metadata` keeps
+    a dataset's own keys (a note, a source) for the report; nothing scores them."""
 
-    id: str
-    type: str
-    question: str
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Text
+    type: Text
+    question: Text
     history: tuple[Turn, ...]
-    expected_titles: tuple[str, ...]
-    must_mention: tuple[str, ...]
-    answerable: bool
+    expected_titles: tuple[Annotated[Text, AfterValidator(_known_title)], ...]
+    must_mention: tuple[Text, ...]
+    answerable: StrictBool
+    metadata: dict[str, Any] = {}
+
+    @field_validator("answerable")
+    @classmethod
+    def _matches_expected_titles(cls, answerable: bool, info: ValidationInfo) -> bool:
+        """Checked on answerable, which comes last, so it is reported with the other fields'
+        problems; skipped when expected_titles is itself invalid."""
+        expected = info.data.get("expected_titles")
+        if expected is not None and answerable != bool(expected):
+            raise PydanticCustomError("unanswerable_with_titles" if expected else "no_titles", "")
+        return answerable
 
 
 def load_dataset(path: Path, known_titles: Iterable[str] | None = None) -> list[EvalCase]:
     """Every case in `path`. With `known_titles` (the indexed papers), expected titles must
-    name one of them, so a typo is caught here rather than scored as a retrieval miss."""
+    name one of them."""
     text = _read(path)
-    titles = None if known_titles is None else {normalise_title(t): t for t in known_titles}
+    context = {
+        "titles": None if known_titles is None else {normalise_title(t): t for t in known_titles}
+    }
     cases: list[EvalCase] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
@@ -72,8 +107,14 @@ def load_dataset(path: Path, known_titles: Iterable[str] | None = None) -> list[
                 "write exactly one JSON object per line"
             )
             continue
-        found = _problems(data, titles)
-        case_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            problems.append(
+                f"{path}:{number}: expected a JSON object, got {_json_type(data)} - "
+                "write one {...} case a line"
+            )
+            continue
+        case, found = _case(data, context)
+        case_id = data.get("id")
         if isinstance(case_id, str) and case_id:
             if case_id in first_line:
                 found.append(
@@ -84,7 +125,7 @@ def load_dataset(path: Path, known_titles: Iterable[str] | None = None) -> list[
                 first_line[case_id] = number
         problems += [f"{path}:{number}: {problem}" for problem in found]
         if not found:
-            cases.append(_case(data))
+            cases.append(case)
     if not cases and not problems:
         problems.append(f"{path}: no cases - add one JSON object per line")
     if problems:
@@ -101,122 +142,80 @@ def _read(path: Path) -> str:
         raise DatasetError([f"{path}: not UTF-8 - re-save the file as UTF-8"]) from None
 
 
-def _case(data: dict) -> EvalCase:
-    return EvalCase(
-        id=data["id"],
-        type=data["type"],
-        question=data["question"],
-        history=tuple(Turn(t["role"], t["content"]) for t in data["history"]),
-        expected_titles=tuple(data["expected_titles"]),
-        must_mention=tuple(data["must_mention"]),
-        answerable=data["answerable"],
-    )
-
-
-def _problems(data: object, titles: dict[str, str] | None) -> list[str]:
-    """What is wrong with one parsed line, each as 'problem - fix'."""
-    if not isinstance(data, dict):
-        return [f"expected a JSON object, got {_json_type(data)} - write one {{...}} case a line"]
-    found = []
+def _case(data: dict[str, Any], context: dict) -> tuple[EvalCase | None, list[str]]:
+    """The case on one line, or None and what is wrong with it, each as 'problem - fix'.
+    A key other than the required ones is metadata, unless it looks like a misspelling of
+    one that is missing."""
+    fields = {key: value for key, value in data.items() if key in KEYS}
+    metadata = {key: value for key, value in data.items() if key not in KEYS}
+    try:
+        return EvalCase.model_validate(fields | {"metadata": metadata}, context=context), []
+    except ValidationError as invalid:
+        errors = invalid.errors()
     missing = [key for key in KEYS if key not in data]
-    if missing:
-        names = ", ".join(map(repr, missing))
-        found.append(f"missing {names} - every case needs {', '.join(KEYS)}")
-    for key in data:
-        if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"the keys are {', '.join(KEYS)}"
-            found.append(f"unknown key {key!r} - {hint}")
-    for key, check in _CHECKS.items():
-        if key in data:
-            found += check(data[key])
-    answerable, expected = data.get("answerable"), data.get("expected_titles")
-    if isinstance(expected, list):
-        if answerable is False and expected:
-            found.append(
-                "answerable is false but expected_titles is not empty - "
-                "empty the list, or set answerable to true"
-            )
-        if answerable is True and not expected:
-            found.append(
-                "answerable is true but expected_titles is empty - list the papers a "
-                "correct answer cites, or set answerable to false"
-            )
-        if titles is not None:
-            found += [p for t in expected if isinstance(t, str) and (p := _unknown(t, titles))]
-    return found
+    names = ", ".join(map(repr, missing))
+    found = [f"missing {names} - every case needs {', '.join(KEYS)}"] if missing else []
+    for key in metadata:
+        if close := difflib.get_close_matches(key.casefold(), missing, n=1):
+            found.append(f"unknown key {key!r} - did you mean {close[0]!r}?")
+    found += [_problem(e) for e in errors if not (e["type"] == "missing" and len(e["loc"]) == 1)]
+    return None, found
 
 
-def _unknown(title: str, titles: dict[str, str]) -> str | None:
-    """None when the title is known (case, accents and punctuation aside), else the problem."""
-    key = normalise_title(title)
-    if key in titles:
-        return None
-    close = difflib.get_close_matches(key, titles, n=1)
-    fix = f"did you mean {titles[close[0]]!r}?" if close else "copy the title from the corpus"
-    return f"expected title {title!r} is not in the corpus - {fix}"
-
-
-def _text(key: str, fix: str) -> Callable[[object], list[str]]:
-    def check(value: object) -> list[str]:
-        if not isinstance(value, str):
-            return [f"{key} must be a string, got {_json_type(value)} - {fix}"]
-        return [] if value.strip() else [f"empty {key} - {fix}"]
-
-    return check
-
-
-def _texts(key: str) -> Callable[[object], list[str]]:
-    def check(value: object) -> list[str]:
-        if not isinstance(value, list):
-            return [f"{key} must be a list of strings, got {_json_type(value)} - use [] for none"]
-        return [
-            f"{key}[{n}] must be a non-empty string, got {json.dumps(item)} - fix or remove it"
-            for n, item in enumerate(value)
-            if not (isinstance(item, str) and item.strip())
-        ]
-
-    return check
-
-
-def _history(value: object) -> list[str]:
-    if not isinstance(value, list):
-        return [
-            f"history must be a list of {{role, content}} objects, got {_json_type(value)} - "
-            "use [] for a single-turn question"
-        ]
-    found = []
-    for n, turn in enumerate(value):
-        if not isinstance(turn, dict):
-            found.append(f"history[{n}] must be an object with role and content")
-            continue
-        if turn.get("role") not in ROLES:
-            found.append(f"history[{n}] has role {turn.get('role')!r} - use 'user' or 'assistant'")
-        if not isinstance(turn.get("content"), str):
-            found.append(f"history[{n}] content must be a string - write the message text")
-        found += [
-            f"history[{n}] has unknown key {key!r} - only role and content are read"
-            for key in turn
-            if key not in ("role", "content")
-        ]
-    return found
-
-
-def _answerable(value: object) -> list[str]:
-    if isinstance(value, bool):
-        return []
-    return [f"answerable must be true or false, got {json.dumps(value)} - use a JSON boolean"]
-
-
-_CHECKS: dict[str, Callable[[object], list[str]]] = {
-    "id": _text("id", "give the case an id such as 'detail-001'"),
-    "type": _text("type", "name the kind of question, e.g. 'detail' or 'topic'"),
-    "question": _text("question", "write the question to ask"),
-    "history": _history,
-    "expected_titles": _texts("expected_titles"),
-    "must_mention": _texts("must_mention"),
-    "answerable": _answerable,
+_FIXES = {
+    "id": "give the case an id such as 'detail-001'",
+    "type": "name the kind of question, e.g. 'detail' or 'topic'",
+    "question": "write the question to ask",
 }
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One pydantic error as this module's 'problem - fix' sentence for that field."""
+    key, *inner = error["loc"]
+    value = error["input"]
+    if key in _FIXES:
+        if error["type"] == "blank":
+            return f"empty {key} - {_FIXES[key]}"
+        return f"{key} must be a string, got {_json_type(value)} - {_FIXES[key]}"
+    if key in ("expected_titles", "must_mention"):
+        if not inner:
+            return f"{key} must be a list of strings, got {_json_type(value)} - use [] for none"
+        if error["type"] == "unknown_title":
+            return f"expected title {value!r} is not in the corpus - {error['ctx']['fix']}"
+        return (
+            f"{key}[{inner[0]}] must be a non-empty string, got {json.dumps(value)} - "
+            "fix or remove it"
+        )
+    if key == "history":
+        return _history_problem(inner, error)
+    if error["type"] == "unanswerable_with_titles":
+        return (
+            "answerable is false but expected_titles is not empty - "
+            "empty the list, or set answerable to true"
+        )
+    if error["type"] == "no_titles":
+        return (
+            "answerable is true but expected_titles is empty - list the papers a "
+            "correct answer cites, or set answerable to false"
+        )
+    return f"answerable must be true or false, got {json.dumps(value)} - use a JSON boolean"
+
+
+def _history_problem(inner: list, error: ErrorDetails) -> str:
+    if not inner:
+        return (
+            f"history must be a list of {{role, content}} objects, got "
+            f"{_json_type(error['input'])} - use [] for a single-turn question"
+        )
+    n, *field = inner
+    if not field:
+        return f"history[{n}] must be an object with role and content"
+    if field[0] == "role":
+        role = None if error["type"] == "missing" else error["input"]
+        return f"history[{n}] has role {role!r} - use 'user' or 'assistant'"
+    if field[0] == "content":
+        return f"history[{n}] content must be a string - write the message text"
+    return f"history[{n}] has unknown key {field[0]!r} - only role and content are read"
 
 
 def _json_type(value: object) -> str:

@@ -14,15 +14,11 @@ import difflib
 import tomllib
 from pathlib import Path
 
-from assistant.errors import AssistantError
+from assistant.errors import ThresholdError
 from assistant.evaluation.run import LLM_MODES
 
 CEILINGS = ("checks.", "latency_ms.")
 EXAMPLE = "e.g. overall.retrieval_recall@5=0.9"
-
-
-class ThresholdError(AssistantError):
-    """A threshold that cannot be read or names no metric of the run."""
 
 
 def parse_limit(spec: str) -> tuple[str, float]:

@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from ingest.records import normalise_title
 
 
@@ -90,17 +92,13 @@ def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int 
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100), interpolated linearly as numpy.percentile does by default,
-    for latency p50/p95. None when no case was timed."""
+    """The q-th percentile (0-100) of latencies, for p50/p95: numpy's default "linear" method
+    (interpolating between the two nearest ranks). None when no case was timed."""
     if not 0 <= q <= 100:
         raise ValueError(f"percentile q must be between 0 and 100, got {q}")
     if not values:
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, q))
 
 
 def mean(values: Iterable[float | None]) -> float | None:

@@ -24,10 +24,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from assistant.answer import REFUSAL
-from assistant.conversation import standalone_question
-from assistant.evidence import overlap, split_sentences
-from assistant.extractive import cite
+from assistant.answer.conversation import standalone_question
+from assistant.answer.extractive import cite
+from assistant.answer.result import REFUSAL
+from assistant.text import overlap, split_sentences
 
 CURRENT_CASE: ContextVar[str | None] = ContextVar("eval_case", default=None)
 # Answer only when some paper holds at least this share of the question's content words;

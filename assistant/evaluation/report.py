@@ -128,6 +128,7 @@ def _case(row: dict, mode: str) -> list[str]:
     lines = [f"### {row['id']} ({row['type']})", "", f"**Question:** {row['question']}"]
     if row["standalone"] != row["question"]:
         lines.append(f"**Searched as:** {row['standalone']}")
+    lines += [f"**{key}:** {value}" for key, value in row["metadata"].items()]
     lines += ["", "**Why:**", *(f"- {why}" for why in row["failures"])]
     lines += ["", "**Expected:** " + ("; ".join(row["expected"]) or "a refusal")]
     if row["must_mention"]:

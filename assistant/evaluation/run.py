@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer import Answer
+from assistant.answer.result import Answer
 from assistant.api import Assistant
 from assistant.errors import AssistantError, NotIndexed
 from assistant.evaluation.dataset import EvalCase, load_dataset
@@ -31,11 +31,12 @@ from assistant.evaluation.metrics import (
     summarise,
 )
 from assistant.evaluation.mock import CURRENT_CASE, MockChatModel
-from assistant.retrieval import MODES, Mode
+from assistant.resources import data_folder
+from assistant.search.retrieval import MODES, Mode
 from assistant.settings import Settings
 from ingest.records import normalise_title
 
-EVALS = Path(__file__).resolve().parents[2] / "evals"
+EVALS = data_folder("evals")
 DEV_SET = EVALS / "datasets" / "dev.jsonl"
 LLM_MODES = ("mock", "offline", "openai")
 K = 10  # retrieval is scored on the top 10, as the answer's context holds 10 papers
@@ -157,6 +158,7 @@ def _describe(
         "id": case.id,
         "type": case.type,
         "question": case.question,
+        "metadata": dict(case.metadata),  # the dataset's own extra keys: note, source, ...
         "standalone": answer.question if answer else case.question,
         "answerable": case.answerable,
         "expected": list(case.expected_titles),

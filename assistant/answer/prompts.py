@@ -13,14 +13,11 @@ from string import Formatter
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.errors import AssistantError
+from assistant.errors import PromptError
+from assistant.resources import data_folder
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS = data_folder("prompts")
 _SECTION = re.compile(r"^--- (system|user) ---$", re.M)
-
-
-class PromptError(AssistantError):
-    """A prompt file that does not declare exactly the variables it uses."""
 
 
 @cache

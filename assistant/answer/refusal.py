@@ -1,4 +1,4 @@
-"""What a question names that the papers lack: the sharpest evidence for a refusal.
+"""When to refuse: weak evidence, and what a question names that the papers lack.
 
 A cosine of 0.4 cannot tell papers *near* a topic from papers *on* it ('deepfake videos'
 finds video papers; 'RL for chip placement' finds RL papers). Words can: a name no indexed
@@ -12,10 +12,21 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.evidence import STOPWORDS
-from assistant.retrieval import Hits
-from assistant.sparse import tokenize
+from assistant.search.retrieval import Hits
+from assistant.store.bm25 import terms
+from assistant.text import STOPWORDS, overlap
 
+# Refuse rather than cite weak matches: when the question's best paper has a cosine below
+# REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
+# candidates, or when the question names what the papers lack (find_gaps below): below
+# REFUSE_UNSEEN_BELOW something no indexed paper mentions ('AlphaFold', 'Llama 3'), below
+# REFUSE_ABSENT_BELOW something none of the papers found mentions ('Stable Diffusion',
+# 'deepfake' in "which papers detect deepfake videos?"). Calibrated on evals/datasets/dev.jsonl.
+REFUSE_BELOW = 0.25
+REFUSE_WORDS_BELOW = 0.5
+REFUSE_UNSEEN_BELOW = 0.62
+REFUSE_ABSENT_BELOW = 0.5
+REFUSE_PEAK_BELOW = 0.05  # the best paper hardly stands out from the rest: a flat field
 _WORD = re.compile(r"[A-Za-z][\w-]*")
 _TITLE_CASE_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")  # 'Stable Diffusion'
 MIN_NAME_CHARS = 4  # short acronyms and units ('GRU', 'MB') are too often a paraphrase's own
@@ -48,6 +59,25 @@ def find_gaps(hits: Hits, document_frequency: Callable[[str], int]) -> Gaps:
     return Gaps(_unseen_names(query, document_frequency), list(dict.fromkeys(absent)))
 
 
+def weak_evidence(hits: Hits, gaps: Gaps) -> bool:
+    """Neither the meaning (cosine) nor the words (share of the question's content words
+    in the best papers) point at an answer, or the question names what the papers lack."""
+    if not hits:
+        return True
+    if hits.question.topic_free:  # a listing by filters: the filter is the evidence
+        return False
+    best = max(h.similarity for h in hits)
+    words = max(
+        overlap(hits.question.query, f"{h.paper.title} {h.paper.abstract}") for h in hits[:3]
+    )
+    if gaps.unseen:
+        return best < REFUSE_UNSEEN_BELOW
+    if gaps.absent and best < REFUSE_ABSENT_BELOW:
+        return True
+    flat = hits.peak < REFUSE_PEAK_BELOW and not hits.filters
+    return flat or (best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW)
+
+
 def _unseen_names(text: str, document_frequency: Callable[[str], int]) -> list[str]:
     """Capitalised words or words with digits ('AlphaFold', 'YOLOv8', 'SWE-bench') with a
     part that no indexed paper contains."""
@@ -56,7 +86,7 @@ def _unseen_names(text: str, document_frequency: Callable[[str], int]) -> list[s
         named = word[0].isupper() or any(c.isdigit() for c in word)
         if word.lower() in STOPWORDS or not named or len(word) < MIN_NAME_CHARS:
             continue
-        parts = [t for t in tokenize([word], ids=False)[0] if len(t) >= 3 and not t.isdigit()]
+        parts = [t for t in terms(word) if len(t) >= 3 and not t.isdigit()]
         if any(document_frequency(t) == 0 for t in parts):
             names.append(word)
     return list(dict.fromkeys(names))
@@ -79,15 +109,11 @@ def _missing_topic_word(
 ) -> list[str]:
     """The question's rarest word, when no paper listed has it: the listing is of papers
     next to the topic, not on it."""
-    words = [
-        t
-        for t in dict.fromkeys(tokenize([query], ids=False)[0])
-        if t not in STOPWORDS and not t.isdigit()
-    ]
+    words = [t for t in dict.fromkeys(terms(query)) if t not in STOPWORDS and not t.isdigit()]
     if not words or not hits:
         return []
     rarest = min(words, key=lambda w: (document_frequency(w), -len(w)))  # ties: the longer
-    listed = (set(tokenize([f"{h.paper.title} {h.paper.abstract}"], ids=False)[0]) for h in hits)
+    listed = (set(terms(f"{h.paper.title} {h.paper.abstract}")) for h in hits)
     return [] if any(rarest in tokens for tokens in listed) else [rarest]
 
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.catalog import Catalog
-
-if TYPE_CHECKING:
-    import bm25s
-
+from assistant.store.bm25 import Bm25
+from assistant.store.catalog import Catalog
 
 FORMAT = 2  # bump when what the folder holds changes, so old folders are rebuilt
 
@@ -29,16 +26,17 @@ def fingerprint(versions: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tokenize(texts: list[str], ids: bool = True):
-    """bm25s tokens (English stopwords out); `ids=False` gives plain words, for queries."""
-    import bm25s
+@dataclass(frozen=True)
+class SideIndex:
+    """Everything a search reads locally, one row per paper, rows in the same order."""
 
-    return bm25s.tokenize(texts, stopwords="en", return_ids=ids, show_progress=False)
+    bm25: Bm25
+    catalog: Catalog
+    vectors: np.ndarray  # unit-length, one per row: in memory, 150 MB at 100k papers
 
 
-class SparseIndex:
-    """A bm25s index and a catalog saved in `folder`, rows in the same order, and the
-    fingerprint of what they were built from."""
+class Sidecar:
+    """The folder a `SideIndex` is saved in, with the fingerprint of what it was built from."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -50,16 +48,11 @@ class SparseIndex:
     def rebuild(
         self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
     ) -> None:
-        """Build beside the live index, then swap it in, so a reader never sees half of one."""
+        """Build beside the live folder, then swap it in, so a reader never sees half of one."""
         staging = self.folder.with_name(self.folder.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        if ids:
-            import bm25s
-
-            retriever = bm25s.BM25()
-            retriever.index(tokenize(texts), show_progress=False)
-            retriever.save(str(staging), show_progress=False)
+        Bm25.build(texts).save(staging)
         (staging / "ids.json").write_text(json.dumps(ids))
         (staging / "rows.json").write_text(json.dumps(rows))
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1 if ids else 0)
@@ -72,14 +65,7 @@ class SparseIndex:
         staging.rename(self.folder)
         shutil.rmtree(old, ignore_errors=True)
 
-    def load(self) -> tuple[bm25s.BM25 | None, Catalog, np.ndarray]:
-        """The bm25s retriever (None when there are no papers), the catalog, and every
-        paper's vector, all in the same row order."""
-        import bm25s
-
+    def load(self) -> SideIndex:
         ids = json.loads((self.folder / "ids.json").read_text())
         catalog = Catalog.from_rows(ids, json.loads((self.folder / "rows.json").read_text()))
-        vectors = np.load(self.folder / "vectors.npy")  # in memory: 150 MB at 100k papers
-        if not ids:
-            return None, catalog, vectors
-        return bm25s.BM25.load(str(self.folder), show_progress=False), catalog, vectors
+        return SideIndex(Bm25.load(self.folder), catalog, np.load(self.folder / "vectors.npy"))

@@ -6,7 +6,7 @@ else against it. It times (1) the raw MiniLM forward pass over the bundled corpu
 warm, embedder (parse + merge + embed + Chroma write + BM25), and (3) an unchanged
 re-ingest, in process and through the `assistant ingest` command a user runs.
 
-    uv run python bench/ingest.py [--repeat 3] [--json bench/results/ingest.json]
+    uv run python bench/ingest_speed.py [--repeat 3] [--json bench/results/ingest.json]
 
 It always exits 0: a benchmark reports, it does not gate. Missed targets print FAIL.
 """
@@ -27,13 +27,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Run as a script, this file's folder is first on sys.path and this file, ingest.py, would
-# shadow the `ingest` package; a stable sort moves that folder to the end (removes nothing).
-sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
-
 from assistant.api import Assistant
-from assistant.embeddings import MiniLMEmbeddings
 from assistant.settings import Settings
+from assistant.store.embeddings import MiniLMEmbeddings
 from ingest.load import BUNDLED_CORPUS, load_paths
 from ingest.records import embedding_text
 
@@ -65,7 +61,7 @@ def timed(fn):
 
 def check(condition: bool, message: str) -> None:
     if not condition:
-        sys.exit(f"bench/ingest.py: {message}")
+        sys.exit(f"bench/ingest_speed.py: {message}")
 
 
 def assistant_command() -> str:

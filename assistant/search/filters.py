@@ -1,7 +1,7 @@
 """Which papers a search may consider: year range, authors, venue, source page, listing date.
 
-One `Filters` value goes to both legs of retrieval (Chroma's `where` and a mask over
-the BM25 rows), so dense and sparse search always see the same papers. Each filter
+One `Filters` value becomes one mask over the side index's rows, which both legs of
+retrieval apply, so dense and sparse search always see the same papers. Each filter
 remembers where it came from, so a user can see why a paper was or was not considered.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.catalog import Catalog
-from assistant.errors import AssistantError
+from assistant.errors import FilterError
+from assistant.store.catalog import Catalog
 from ingest.records import normalise_name
 
 SOURCE_KINDS = {
@@ -22,10 +22,6 @@ SOURCE_KINDS = {
     "publication_list": ("publication list", "publication_list", "publications", "profile"),
 }
 FILTER_KEYS = ("year", "author", "venue", "source", "listed_on")
-
-
-class FilterError(AssistantError):
-    """An explicit filter that names no indexed value, or an unknown filter."""
 
 
 @dataclass(frozen=True)
@@ -55,28 +51,8 @@ class Filters:
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self) if f.name != "origins")
 
-    def where(self) -> dict | None:
-        """The same conditions as a Chroma `where` clause (None when there are none)."""
-        clauses: list[dict] = []
-        if self.year_from is not None:
-            clauses.append({"year": {"$gte": self.year_from}})
-        if self.year_to is not None:
-            clauses.append({"year": {"$lte": self.year_to}})
-        if self.venues:
-            clauses.append({"venue": {"$in": list(self.venues)}})
-        for key, values in self._array_fields():
-            options = [{key: {"$contains": v}} for v in values]
-            if len(options) == 1:
-                clauses.append(options[0])
-            elif options:
-                clauses.append({"$or": options})
-        clauses += [{"listed_on": {"$contains": date}} for date in self.listed_on]
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
     def mask(self, catalog: Catalog) -> np.ndarray:
-        """Which catalog rows pass, for the BM25 leg."""
+        """Which catalog rows pass: the papers both legs of retrieval may return."""
         keep = np.ones(len(catalog.ids), dtype=bool)
         if self.year_from is not None:
             keep &= catalog.years >= self.year_from
@@ -130,10 +106,13 @@ def match_author(name: str, catalog: Catalog) -> tuple[str, ...]:
     if not wanted:
         return ()
     candidates = catalog.authors_named(wanted[-1])
-    return tuple(key for key in candidates if _same_person(wanted, key.split()))
+    return tuple(key for key in candidates if same_person(wanted, key.split()))
 
 
-def _same_person(wanted: list[str], known: list[str]) -> bool:
+def same_person(wanted: list[str], known: list[str]) -> bool:
+    """Normalised name words `wanted` can mean the indexed author `known`: the same last
+    name, and given names matched from the first on, each in full or by its initial
+    ('j lee' and 'juho lee' are 'juho h lee'; 'h lee' is not)."""
     if wanted[-1] != known[-1] or len(wanted) > len(known):
         return False
     return all(

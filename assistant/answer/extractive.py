@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import content_words, overlap, split_sentences
-from assistant.question import Question
-from assistant.retrieval import Hit
+from assistant.search.question import Question
+from assistant.search.retrieval import Hit
+from assistant.text import content_words, overlap, split_sentences
 
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
 _COMPARE = re.compile(

@@ -1,4 +1,5 @@
-"""The paper index: a Chroma collection (vectors + filterable metadata) and a BM25 index beside it.
+"""The paper index: a Chroma collection (vectors + filterable metadata) and the local side
+index beside it (BM25, catalog, vectors; see sidecar.py).
 
 Chroma has no transactions, so writes go through a journal: before touching the
 collection we save the previous version of every record we are about to change.
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.catalog import catalog_row
 from assistant.errors import IndexWriteFailed, StoreUnavailable
 from assistant.settings import Settings
-from assistant.sparse import SparseIndex, fingerprint
+from assistant.store.catalog import catalog_row
+from assistant.store.sidecar import Sidecar, SideIndex, fingerprint
 from ingest.records import PaperRecord, embedding_text, merge, normalise_name
 
 Progress = Callable[[int, int], None]
@@ -80,7 +81,7 @@ def to_metadata(record: PaperRecord) -> dict[str, Any]:
 
 
 class PaperIndex:
-    """Chroma and BM25 kept in step. `embed` is only called for new or changed text, so an
+    """Chroma and the side index kept in step. `embed` is only called for new or changed text, so an
     unchanged re-ingest never loads the embedding model."""
 
     def __init__(self, settings: Settings, embed: Embed, client=None) -> None:
@@ -89,7 +90,7 @@ class PaperIndex:
         self.client = client if client is not None else chroma_client(settings)
         folder = settings.data_dir
         self.journal = folder / f"{settings.collection}.journal.json"
-        self.sparse = SparseIndex(folder / "bm25" / settings.collection)
+        self.sidecar = Sidecar(folder / "bm25" / settings.collection)
         try:
             self.collection = self.client.get_or_create_collection(
                 settings.collection,
@@ -106,6 +107,19 @@ class PaperIndex:
 
     def count(self) -> int:
         return self.collection.count()
+
+    def side_index(self) -> SideIndex:
+        """The local side index, rebuilt first if Chroma holds something else."""
+        self.sync_sidecar()
+        return self.sidecar.load()
+
+    def nearest(self, vector: list[float], depth: int) -> list[tuple[str, float]]:
+        """(paper id, cosine) of the `depth` nearest papers by Chroma's HNSW search."""
+        found = self.collection.query(
+            query_embeddings=[vector], n_results=depth, include=["distances"]
+        )
+        ids, distances = found["ids"][0], found["distances"][0]
+        return [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
 
     def papers(self) -> list[PaperRecord]:
         stored = self.get_all(["metadatas"])
@@ -154,28 +168,28 @@ class PaperIndex:
         vectors = self.embed([embedding_text(p) for p in to_embed], progress) if to_embed else []
         if to_embed or meta_only:
             self._write(to_embed, vectors, meta_only, added)
-        self.sync_sparse()
+        self.sync_sidecar()
         return Changes(len(added), len(to_embed) - len(added) + len(meta_only), unchanged)
 
-    def sync_sparse(self) -> None:
-        """Rebuild the BM25 sidecar if it was not built from exactly what Chroma holds.
+    def sync_sidecar(self) -> None:
+        """Rebuild the side index if it was not built from exactly what Chroma holds.
         The collection's own fingerprint says so at once; only when it is missing or
         differs are all records read (15 s at 100k papers) and the fingerprint recomputed.
         Every write clears it first, so a write that died cannot leave a stale one."""
         stamp = (self.collection.metadata or {}).get(VERSION_KEY)
-        if stamp not in (None, WRITING) and stamp == self.sparse.stored_fingerprint():
+        if stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint():
             return
         stored = self.get_all(["metadatas"])
         ids, metadatas = stored["ids"], stored["metadatas"]
         version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
-        if self.sparse.stored_fingerprint() != version:
+        if self.sidecar.stored_fingerprint() != version:
             stored = self.get_all(["documents", "embeddings"])
             position = {paper_id: n for n, paper_id in enumerate(stored["ids"])}
             order = [position[i] for i in ids]
             documents = [stored["documents"][n] for n in order]
             vectors = [stored["embeddings"][n] for n in order]
             rows = [catalog_row(m) for m in metadatas]
-            self.sparse.rebuild(ids, documents, rows, vectors, version)
+            self.sidecar.rebuild(ids, documents, rows, vectors, version)
         self._stamp(version)
 
     def _stamp(self, version: str) -> None:
@@ -262,4 +276,4 @@ class PaperIndex:
                 metadatas=entry["metadatas"],
             )
         self.journal.unlink()
-        self.sync_sparse()
+        self.sync_sidecar()

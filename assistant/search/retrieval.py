@@ -1,8 +1,9 @@
 """Finding the papers a question is about.
 
-Two legs, dense (MiniLM vectors in Chroma) and sparse (BM25), see the same filtered
-set of papers and are fused into one ranking of distinct papers. "Which papers ..."
-questions go deeper and keep every paper above a relevance cut instead of a top few.
+Two legs see the same filtered set of papers and are fused into one ranking of distinct
+papers: dense (MiniLM vectors: Chroma's HNSW search, or an exact search of the local
+copy under filters) and sparse (BM25). "Which papers ..." questions go deeper and keep
+every paper above a relevance cut instead of a top few.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.errors import AssistantError, NotIndexed, UnknownPaper
-from assistant.evidence import content_words
-from assistant.filters import Filters, explicit_filters
-from assistant.index import PaperIndex
-from assistant.question import Question, read_question
-from assistant.sparse import tokenize
+from assistant.errors import AssistantError, EmptyQuery, NotIndexed, UnknownPaper
+from assistant.search.filters import Filters, explicit_filters
+from assistant.search.question import Question, read_question
+from assistant.store.catalog import Catalog
+from assistant.store.index import PaperIndex
+from assistant.store.sidecar import SideIndex
+from assistant.text import content_words
 from ingest.records import PaperRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -40,11 +42,6 @@ SET_MARGIN = 0.25
 SET_MAX = 30
 LIST_MAX = 200  # papers listed for a filter-only question ("what has X worked on?")
 MAX_QUERY_CHARS = 4000
-
-
-class EmptyQuery(AssistantError):
-    def __init__(self) -> None:
-        super().__init__("The question is empty - type what you want to find")
 
 
 @dataclass(frozen=True)
@@ -84,13 +81,12 @@ class Retriever:
         self.embed_query = embed_query
 
     @cached_property
-    def _sparse(self):
-        self.index.sync_sparse()
-        return self.index.sparse.load()
+    def local(self) -> SideIndex:
+        return self.index.side_index()
 
     @property
-    def catalog(self):
-        return self._sparse[1]
+    def catalog(self) -> Catalog:
+        return self.local.catalog
 
     def search(
         self,
@@ -138,16 +134,9 @@ class Retriever:
             ranked = ranked[:k]
         return Hits(self._hits(ranked), question, applied, mode, peak)
 
-    @cached_property
-    def _papers_per_token(self) -> np.ndarray:
-        retriever = self._sparse[0]
-        return np.diff(retriever.scores["indptr"]) if retriever else np.zeros(0, dtype=int)
-
-    def document_frequency(self, token: str) -> int:
-        """How many indexed papers hold a bm25s token (0: none; the word is unseen)."""
-        retriever = self._sparse[0]
-        column = retriever.vocab_dict.get(token) if retriever else None
-        return 0 if column is None else int(self._papers_per_token[column])
+    def document_frequency(self, term: str) -> int:
+        """How many indexed papers hold a BM25 term (0: none; the word is unseen)."""
+        return self.local.bm25.document_frequency(term)
 
     def dense_leg(
         self, vector: np.ndarray, filters: Filters, depth: int
@@ -156,34 +145,18 @@ class Retriever:
         search, or, under filters, an exact search of the local vectors of the papers that
         pass them (Chroma's filtered search takes 130-650 ms at 100k papers)."""
         if not filters:
-            found = self.index.collection.query(
-                query_embeddings=[vector.tolist()],
-                n_results=min(depth, len(self.catalog.ids)),
-                include=["distances"],
-            )
-            ids, distances = found["ids"][0], found["distances"][0]
-            return [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
+            return self.index.nearest(vector.tolist(), min(depth, len(self.catalog.ids)))
         # One matmul over every paper beats gathering the rows that pass (a copy) once the
         # filter keeps more than a few thousand papers.
-        cosines = self._sparse[2] @ vector
+        cosines = self.local.vectors @ vector
         cosines[~filters.mask(self.catalog)] = -np.inf
         return [(self.catalog.ids[row], cosine) for row, cosine in _nearest(cosines, depth)]
 
     def bm25_leg(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(paper id, BM25 score) of the best lexical matches that pass the filters."""
-        retriever, catalog, _ = self._sparse
-        tokens = tokenize([text], ids=False)[0]
-        vocabulary = retriever.vocab_dict if retriever else {}
-        tokens = [t for t in tokens if t in vocabulary]
-        if not tokens:
-            return []
-        mask = filters.mask(catalog).astype(np.float32) if filters else None
-        rows, scores = retriever.retrieve(
-            [tokens], k=min(depth, len(catalog.ids)), weight_mask=mask, show_progress=False
-        )
-        return [
-            (catalog.ids[r], float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0
-        ]
+        mask = filters.mask(self.catalog) if filters else None
+        ids = self.catalog.ids
+        return [(ids[row], score) for row, score in self.local.bm25.top(text, depth, mask)]
 
     def _rank(
         self, legs: dict[str, list[tuple[str, float]]], vector, mode: Mode
@@ -199,7 +172,7 @@ class Retriever:
         bm25 = dict(legs.get("bm25", []))
         best_bm25 = max(bm25.values(), default=1.0)
         rows = [self.catalog.row_of[i] for i in found_by]
-        cosines = (self._sparse[2][rows] @ vector).tolist()
+        cosines = (self.local.vectors[rows] @ vector).tolist()
         candidates = []
         for (paper_id, legs_found), row, cosine in zip(
             found_by.items(), rows, cosines, strict=True
@@ -227,7 +200,7 @@ class Retriever:
         row = self.catalog.row_of.get(paper_id)
         if row is None:
             raise UnknownPaper(paper_id)
-        vectors = self._sparse[2]
+        vectors = self.local.vectors
         cosines = vectors @ vectors[row]
         cosines[row] = -np.inf
         ids = self.catalog.ids

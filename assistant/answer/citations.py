@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer import Citation
-from assistant.evidence import best_sentence, split_sentences
-from assistant.retrieval import Hit
+from assistant.answer.result import Citation
+from assistant.search.retrieval import Hit
+from assistant.text import best_sentence, split_sentences
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SUPPORTED = 0.5  # share of a claim's content words its cited abstract must contain

@@ -13,8 +13,8 @@ import itertools
 import re
 from dataclasses import dataclass, replace
 
-from assistant.catalog import Catalog
-from assistant.filters import SOURCE_KINDS, Filters, Origin
+from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
+from assistant.store.catalog import Catalog
 from ingest.records import normalise_name
 
 YEAR = r"((?:19|20)\d\d)"
@@ -165,7 +165,7 @@ def _best_author_match(
         words = [normalise_name(t.group(0)) for t in tokens[end - length + 1 : end + 1]]
         if any(not w for w in words):
             continue
-        keys = tuple(k for k in candidates if _names_match(words, k.split()))
+        keys = tuple(k for k in candidates if same_person(words, k.split()))
         if not keys:
             continue
         if length == 1 and not _lone_last_name_ok(tokens[end].group(0), keys):
@@ -191,16 +191,6 @@ def _misspelt_authors(
         if len(close) == 1:
             found.append((first, last, (by_last[close[0]],)))
     return found
-
-
-def _names_match(words: list[str], known: list[str]) -> bool:
-    if len(words) > len(known) or words[-1] != known[-1]:
-        return False
-    given = known[: len(known) - 1]
-    return all(
-        w == k or (len(w) == 1 and k.startswith(w))
-        for w, k in zip(words[:-1], given[len(given) - len(words) + 1 :], strict=False)
-    )
 
 
 def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:

@@ -12,22 +12,15 @@ because it is slow to import and the offline answerer never needs it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import BaseMessage
 
 OPENAI_URL = "https://api.openai.com/v1"  # where the openai client goes without a base URL
-
-
-class LLMUnavailable(AssistantError):
-    """The LLM endpoint failed or answered with nothing usable; the message names the fix."""
+EMPTY_ANSWER = "the LLM returned an empty answer - ask again or try another model"
 
 
 def chat_model(settings: Settings) -> BaseChatModel:
@@ -47,31 +40,6 @@ def chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
-def response_text(message: BaseMessage | str) -> str:
-    """The text of an answer (a message, or streamed pieces joined); empty is an error."""
-    text = message if isinstance(message, str) else message.text
-    if not text.strip():
-        raise LLMUnavailable("the LLM returned an empty answer - ask again or try another model")
-    return text
-
-
-@contextmanager
-def llm_errors(settings: Settings) -> Iterator[None]:
-    """Turn whatever the LLM call raises into LLMUnavailable with explain_llm_error's text.
-
-    Wrap only the model call (invoke, or the loop over stream()): ValueError, KeyError,
-    TypeError and IndexError are how the client reports unreadable or empty responses.
-    """
-    import openai
-
-    try:
-        yield
-    except LLMUnavailable:
-        raise
-    except (openai.OpenAIError, ValueError, KeyError, TypeError, IndexError) as error:
-        raise LLMUnavailable(explain_llm_error(error, settings)) from error
-
-
 def explain_llm_error(error: Exception, settings: Settings) -> str:
     """One sentence saying what went wrong with the LLM call and what fixes it."""
     import openai
@@ -81,8 +49,6 @@ def explain_llm_error(error: Exception, settings: Settings) -> str:
     retries = f"after {n} {'retry' if n == 1 else 'retries'}"
     status = getattr(error, "status_code", None)
     match error:
-        case LLMUnavailable():
-            message = str(error)
         case openai.APITimeoutError():
             message = (
                 f"the LLM at {url} did not answer within {settings.llm_timeout_s:g} s "
@@ -123,7 +89,7 @@ def explain_llm_error(error: Exception, settings: Settings) -> str:
                 "OPENAI_BASE_URL an OpenAI-compatible endpoint (usually ending in /v1)?"
             )
         case IndexError() | ValueError() if _is_empty(error):
-            message = "the LLM returned an empty answer - ask again or try another model"
+            message = EMPTY_ANSWER
         case _:
             detail = _redact(f"{type(error).__name__}: {error}", settings)[:200]
             message = (

@@ -18,11 +18,11 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from assistant.answer import Answer
+from assistant.answer.result import Answer
 from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
-from assistant.evidence import STOPWORDS
-from assistant.views import answer_markdown, filters_markdown, paper_html, sources_html
+from assistant.text import STOPWORDS
+from assistant.web.views import answer_markdown, filters_markdown, paper_html, sources_html
 from ingest.errors import IngestError
 
 CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue

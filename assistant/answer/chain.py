@@ -5,90 +5,34 @@
 `write` is the LLM when an endpoint is configured, as a LangChain runnable
 (prompts/answer.txt | chat model | string parser; condensing a follow-up likewise),
 else the offline answerer; if the LLM fails, the offline answer stands in and says
-why. Weak evidence is refused before anything is written. The steps around the LLM are
-plain functions: wrapping them in runnables bought nothing and cost every offline
-answer 0.7 s of imports (LangChain's runnables load its tracing, and langsmith).
+why. Weak evidence is refused before anything is written (refusal.py decides). The
+steps around the LLM are plain functions: wrapping them in runnables bought nothing
+and cost every offline answer 0.7 s of imports (LangChain's runnables load its
+tracing, and langsmith).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import REFUSAL, Answer
-from assistant.citations import check_citations
-from assistant.conversation import standalone_question
-from assistant.errors import AssistantError
-from assistant.evidence import overlap
-from assistant.extractive import offline_answer
-from assistant.gaps import Gaps, find_gaps
-from assistant.retrieval import EmptyQuery, Hits, Retriever
+from assistant.answer.citations import check_citations
+from assistant.answer.conversation import standalone_question
+from assistant.answer.extractive import offline_answer
+from assistant.answer.refusal import find_gaps, weak_evidence
+from assistant.answer.render import number_context, with_sources
+from assistant.answer.result import REFUSAL, Answer
+from assistant.errors import EmptyQuery, QuestionTooLong
+from assistant.search.retrieval import Hits, Retriever
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
-# Refuse rather than cite weak matches: when the question's best paper has a cosine below
-# REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
-# candidates, or when the question names what the papers lack (assistant/gaps.py): below
-# REFUSE_UNSEEN_BELOW something no indexed paper mentions ('AlphaFold', 'Llama 3'), below
-# REFUSE_ABSENT_BELOW something none of the papers found mentions ('Stable Diffusion',
-# 'deepfake' in "which papers detect deepfake videos?"). Calibrated on evals/datasets/dev.jsonl.
-REFUSE_BELOW = 0.25
-REFUSE_WORDS_BELOW = 0.5
-REFUSE_UNSEEN_BELOW = 0.62
-REFUSE_ABSENT_BELOW = 0.5
-REFUSE_PEAK_BELOW = 0.05  # the best paper hardly stands out from the rest: a flat field
 MAX_QUESTION_CHARS = 2000
-
-
-class QuestionTooLong(AssistantError):
-    def __init__(self, length: int) -> None:
-        super().__init__(
-            f"The question is {length} characters long; the limit is {MAX_QUESTION_CHARS} - "
-            "ask about one thing at a time"
-        )
-
-
-def number_context(hits: Sequence) -> str:
-    """[n] Title, what the index knows about the paper, and its abstract: a model can only
-    ground author, year or listing questions in what it is shown."""
-    blocks = []
-    for n, hit in enumerate(hits, 1):
-        paper = hit.paper
-        kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
-        facts = [
-            ("Authors", ", ".join(paper.authors)),
-            ("Year", str(paper.year or "")),
-            ("Venue", paper.venue or ""),
-            ("Listed on", ", ".join(paper.listed_on)),
-            ("Source", kinds),
-        ]
-        about = "\n".join(f"{name}: {value}" for name, value in facts if value)
-        blocks.append(f"[{n}] {paper.title}\n{about}\nAbstract: {paper.abstract}")
-    return "\n\n".join(blocks)
-
-
-def weak_evidence(hits: Hits, gaps: Gaps) -> bool:
-    """Neither the meaning (cosine) nor the words (share of the question's content words
-    in the best papers) point at an answer, or the question names what the papers lack."""
-    if not hits:
-        return True
-    if hits.question.topic_free:  # a listing by filters: the filter is the evidence
-        return False
-    best = max(h.similarity for h in hits)
-    words = max(
-        overlap(hits.question.query, f"{h.paper.title} {h.paper.abstract}") for h in hits[:3]
-    )
-    if gaps.unseen:
-        return best < REFUSE_UNSEEN_BELOW
-    if gaps.absent and best < REFUSE_ABSENT_BELOW:
-        return True
-    flat = hits.peak < REFUSE_PEAK_BELOW and not hits.filters
-    return flat or (best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW)
 
 
 class AnswerChain:
@@ -104,7 +48,7 @@ class AnswerChain:
         if llm is not None:
             from langchain_core.output_parsers import StrOutputParser
 
-            from assistant.prompts import load_prompt
+            from assistant.answer.prompts import load_prompt
 
             self.llm_writer = load_prompt("answer") | llm | StrOutputParser()
             self.condenser = load_prompt("condense") | llm | StrOutputParser()
@@ -128,22 +72,21 @@ class AnswerChain:
         inputs = {**state, "context": number_context(hits), "question": state["standalone"]}
         notice = None
         if self.llm_writer is not None:
+            from assistant.answer.llm import EMPTY_ANSWER, explain_llm_error
+
             pieces: list[str] = []
             try:
                 for piece in self.llm_writer.stream(inputs):
                     pieces.append(piece)
                     yield piece
-                text = "".join(pieces)
-                if not text.strip():
-                    raise ValueError("the LLM returned an empty answer")
-                yield self._answer(state, text, self.llm_name)
-                return
+                reason = None if "".join(pieces).strip() else EMPTY_ANSWER
             except Exception as error:  # any failure of the endpoint: answer offline instead
-                from assistant.llm import explain_llm_error
-
                 reason = explain_llm_error(error, self.settings)
-                notice = f"The language model could not answer ({reason}); offline answer below"
-                yield f"\n\n[{notice}]\n\n"
+            if reason is None:
+                yield self._answer(state, "".join(pieces), self.llm_name)
+                return
+            notice = f"The language model could not answer ({reason}); offline answer below"
+            yield f"\n\n[{notice}]\n\n"
         text = offline_answer(state["standalone"], hits.question, hits)
         yield from re.findall(r"\S+\s*", text)
         yield self._answer(state, text, "offline", notice)
@@ -153,7 +96,7 @@ class AnswerChain:
         if not question:
             raise EmptyQuery()
         if len(question) > MAX_QUESTION_CHARS:
-            raise QuestionTooLong(len(question))
+            raise QuestionTooLong(len(question), MAX_QUESTION_CHARS)
         history = state["history"]
         standalone = standalone_question(question, history)
         if self.condenser is not None and standalone != question:
@@ -175,11 +118,7 @@ class AnswerChain:
             body = text if refused and text.startswith(REFUSAL) else REFUSAL
             citations, refused = [], True
         else:
-            sources = "\n".join(
-                f"[{c.n}] {c.paper.title}" + (f" ({c.paper.year})" if c.paper.year else "")
-                for c in checked.citations
-            )
-            body, citations = f"{checked.text.strip()}\n\nSources:\n{sources}", checked.citations
+            body, citations = with_sources(checked.text, checked.citations), checked.citations
         return Answer(
             text=body,
             citations=citations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.index import PaperIndex, Progress
+from assistant.store.index import PaperIndex, Progress
 from ingest.load import BUNDLED_CORPUS, load_paths
 from ingest.parsed import Skipped
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.retrieval import Hit
+from assistant.search.retrieval import Hit
 from ingest.records import PaperRecord
 
 REFUSAL = "I could not find this in the indexed papers."

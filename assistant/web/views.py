@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from assistant.answer import Answer
-from assistant.evidence import split_sentences
+from assistant.answer.result import Answer
+from assistant.text import split_sentences
 from ingest.records import PaperRecord
 
 AUTHORS_SHOWN = 12

@@ -1,0 +1,36 @@
+"""Papers and answers written out as text: the numbered context a writer answers from, and
+the Sources block every answer ends with (which follow-ups read their papers back from)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.answer.result import Citation
+
+
+def number_context(hits: Sequence) -> str:
+    """[n] Title, what the index knows about the paper, and its abstract: a model can only
+    ground author, year or listing questions in what it is shown."""
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        paper = hit.paper
+        kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
+        facts = [
+            ("Authors", ", ".join(paper.authors)),
+            ("Year", str(paper.year or "")),
+            ("Venue", paper.venue or ""),
+            ("Listed on", ", ".join(paper.listed_on)),
+            ("Source", kinds),
+        ]
+        about = "\n".join(f"{name}: {value}" for name, value in facts if value)
+        blocks.append(f"[{n}] {paper.title}\n{about}\nAbstract: {paper.abstract}")
+    return "\n\n".join(blocks)
+
+
+def with_sources(text: str, citations: Sequence[Citation]) -> str:
+    """The answer, then 'Sources:' and one '[n] Title (year)' line per cited paper."""
+    sources = "\n".join(
+        f"[{c.n}] {c.paper.title}" + (f" ({c.paper.year})" if c.paper.year else "")
+        for c in citations
+    )
+    return f"{text.strip()}\n\nSources:\n{sources}"
