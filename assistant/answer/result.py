@@ -33,7 +33,7 @@ class Answer:
     question: str = ""  # the standalone question that was searched for
 
     def to_json(self) -> dict:
-        """The `assistant ask --json` shape (see DESIGN.md), plus the checks' findings."""
+        """The `assistant ask --json` shape (README, Asking questions) and what the checks found."""
         return {
             "answer": self.text,
             "refused": self.refused,
