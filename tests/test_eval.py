@@ -119,6 +119,25 @@ def test_a_failing_case_says_why_and_shows_its_metadata(settings, tmp_path):
     assert "**note:** written to fail" in markdown and "**source:** a test" in markdown
 
 
+def test_cases_are_grouped_by_how_hard_they_are_for_keyword_lookup(settings, tmp_path):
+    cases = [
+        ("easy", "paraphrase", "neural radiance fields render scenes", [], ["Scenes as Fields"],
+         [], True),
+        ("hard", "paraphrase", "pictures of places drawn by a net", [], ["Scenes as Fields"], [],
+         True),
+        ("none", "out_of_corpus", "AlphaFold on CASP14", [], [], [], False),
+    ]  # fmt: skip
+    result = evaluate(settings, write_dataset(tmp_path / "hardness.jsonl", cases))
+    ranks = {row["id"]: row["bm25_rank"] for row in result.rows}
+    assert ranks == {"easy": 1, "hard": None, "none": None}
+    summary = result.summary
+    assert {k: v["cases"] for k, v in summary["by_bm25_rank"].items()} == {"1": 1, "11+": 1}
+    assert set(summary["by_type_bm25_rank"]) == {"paraphrase 1", "paraphrase 11+"}
+    assert set(summary["retrieval"]["bm25"]["by_bm25_rank"]) == {"1", "11+"}
+    titles = [table.title for table in report.tables(result)]
+    assert "By type and BM25 rank" in titles
+
+
 def test_scripted_mock_refuses_when_no_paper_shares_the_question_words():
     context = "[1] DUQ (2020)\nDeterministic uncertainty in a single forward pass."
     assert scripted_answer(context, "recipes for sourdough bread") == REFUSAL

@@ -107,19 +107,28 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(kept) / len(kept) if kept else None
 
 
-def summarise(rows: Sequence[dict], keys: Sequence[str]) -> dict:
-    """Per-case metric rows averaged overall and per question type, with case counts, so a
-    report shows which kind of question fails. Booleans average as 0/1; None (or a missing
-    key) is left out of that metric's average."""
+def summarise(rows: Sequence[dict], keys: Sequence[str], groups: Sequence[str] = ("type",)) -> dict:
+    """Per-case metric rows averaged overall and per value of each grouping key ('type':
+    `by_type`), with case counts, so a report shows which kind of question fails. Booleans
+    average as 0/1; None (or a missing key) is left out of that metric's average; a row
+    without a grouping key's value is in no group of it."""
 
     def averages(group: Sequence[dict]) -> dict:
         return {key: mean(row.get(key) for row in group) for key in keys} | {"cases": len(group)}
 
-    types = sorted({row["type"] for row in rows})
-    return {
-        "overall": averages(rows),
-        "by_type": {kind: averages([row for row in rows if row["type"] == kind]) for kind in types},
-    }
+    summary = {"overall": averages(rows)}
+    for name in groups:
+        values = sorted({row[name] for row in rows if row.get(name) is not None}, key=_natural)
+        summary[f"by_{name}"] = {
+            value: averages([row for row in rows if row.get(name) == value]) for value in values
+        }
+    return summary
+
+
+def _natural(value: str) -> tuple[float, str]:
+    """'2-10' before '11+': values that start with a number sort by it."""
+    number = re.match(r"\d+", value)
+    return (int(number.group()) if number else math.inf, value)
 
 
 def _keys(titles: Iterable[str]) -> set[str]:

@@ -34,8 +34,19 @@ class Table:
 
 
 def tables(result: EvalResult) -> list[Table]:
-    """Retrieval per mode, metrics per question type, and the refusal and safety checks."""
-    return [_retrieval_table(result.summary), _type_table(result.summary), _checks_table(result)]
+    """Retrieval per mode, metrics per question type and per how hard the question is for
+    keyword lookup, and the refusal and safety checks."""
+    summary = result.summary
+    by_rank = _group_table(summary, "bm25_rank", "By the target's BM25 rank (11+: keyword "
+                           "lookup misses it)", "BM25 rank")  # fmt: skip
+    by_type_rank = _group_table(summary, "type_bm25_rank", "By type and BM25 rank", "type, rank")
+    return [
+        _retrieval_table(summary),
+        _group_table(summary, "type", "By question type", "type"),
+        by_rank,
+        by_type_rank,
+        _checks_table(result),
+    ]
 
 
 def _retrieval_table(summary: dict) -> Table:
@@ -48,18 +59,23 @@ def _retrieval_table(summary: dict) -> Table:
     return Table(f"Retrieval: the top {K} papers for each standalone question", header, rows)
 
 
-def _type_table(summary: dict) -> Table:
-    """Per type and overall; recall@5 for every retrieval mode, so baselines sit beside."""
+def _group_table(summary: dict, group: str, title: str, label: str) -> Table:
+    """Per value of a grouping key and overall; recall@5 for every retrieval mode, so the
+    baselines sit beside."""
     modes = list(summary["retrieval"])  # the configured mode first
     keys = ("mrr", "citation_recall", "citation_precision", "must_mention", "refused")
     rows = []
-    for name, group in {**summary["by_type"], "overall": summary["overall"]}.items():
-        recalls = [_retrieval_group(summary, mode, name)["retrieval_recall@5"] for mode in modes]
-        values = [*recalls, *(group[key] for key in keys)]
-        rows.append((name, str(group["cases"]), *map(_fmt, values)))
-    header = ("type", "cases", *(f"R@5 {mode}" for mode in modes), "MRR", "cite recall",
+    for name, values in {**summary[f"by_{group}"], "overall": summary["overall"]}.items():
+        scores = [summary["retrieval"][mode] for mode in modes]
+        recalls = [
+            (s["overall"] if name == "overall" else s[f"by_{group}"][name])["retrieval_recall@5"]
+            for s in scores
+        ]
+        cells = [*recalls, *(values[key] for key in keys)]
+        rows.append((name, str(values["cases"]), *map(_fmt, cells)))
+    header = (label, "cases", *(f"R@5 {mode}" for mode in modes), "MRR", "cite recall",
               "cite prec", "mention", "refused")  # fmt: skip
-    return Table("By question type", header, rows)
+    return Table(title, header, rows)
 
 
 def _checks_table(result: EvalResult) -> Table:
@@ -190,11 +206,6 @@ def _latency_histogram(axes, summary: dict, rows: list[dict]) -> None:
             axes.axvline(value, color="tab:red", linestyle=style, label=f"{name} {value:.0f} ms")
     axes.set(title="Latency per question (ask, streamed)", xlabel="ms", ylabel="cases")
     axes.legend()
-
-
-def _retrieval_group(summary: dict, mode: str, group: str) -> dict:
-    scores = summary["retrieval"][mode]
-    return scores["overall"] if group == "overall" else scores["by_type"][group]
 
 
 def _label(n: int, mode: str) -> str:

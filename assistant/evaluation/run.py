@@ -32,6 +32,7 @@ from assistant.evaluation.metrics import (
 )
 from assistant.evaluation.mock import CURRENT_CASE, MockChatModel
 from assistant.resources import data_folder
+from assistant.search.filters import Filters
 from assistant.search.retrieval import MODES, Mode
 from assistant.settings import Settings
 from ingest.records import normalise_title
@@ -48,9 +49,13 @@ RETRIEVAL_KEYS = (
     "ndcg@10",
 )
 ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused")
+# Cases are also grouped by how hard they are for keyword lookup: the rank of the best-placed
+# expected paper when the standalone question is searched by BM25 alone over every paper.
+HARDNESS = ((1, "1"), (10, "2-10"))  # anything lower, or no shared term at all: "11+"
 # Types whose expected_titles may not list every paper that qualifies ("which papers study
 # X?"), so citing an unlisted paper is not an error: citation precision is None for them.
 OPEN_SET_TYPES = frozenset({"topic", "metadata"})
+GROUPS = ("type", "bm25_rank", "type_bm25_rank")
 
 Progress = Callable[[int, int], None]
 
@@ -141,10 +146,35 @@ def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> di
             hits = assistant.search(answer.question, k=K, mode=mode)
             ranked[mode] = [hit.paper.title for hit in hits][:K]
     row = _describe(case, answer, error, ranked, latency)
+    row["bm25_rank"] = _bm25_rank(assistant, row["standalone"], case) if case.answerable else None
     row["metrics"] = _retrieval_metrics(ranked[modes[0]], case) | _answer_metrics(case, row)
     row["retrieval"] = {mode: _retrieval_metrics(ranked[mode], case) for mode in modes}
     row["failures"] = _failures(case, row, ranked[modes[0]])
     return row
+
+
+def _bm25_rank(assistant: Assistant, question: str, case: EvalCase) -> int | None:
+    """The best rank of an expected paper under BM25 over all papers, no filters; None when
+    none of them shares a term with the question."""
+    catalog = assistant.retriever.catalog
+    ranking = assistant.retriever.bm25_leg(question, Filters(), len(catalog.ids))
+    wanted = {normalise_title(title) for title in case.expected_titles}
+    titles = (catalog.titles[catalog.row_of[paper_id]] for paper_id, _ in ranking)
+    return next((n for n, t in enumerate(titles, 1) if normalise_title(t) in wanted), None)
+
+
+def hardness(rank: int | None) -> str:
+    """'1', '2-10' or '11+' (which takes a target that shares no term with the question)."""
+    return next((label for top, label in HARDNESS if rank is not None and rank <= top), "11+")
+
+
+def _groups(row: dict) -> dict:
+    """What a row is grouped by in the summary: type, and for answerable cases how hard it
+    is for keyword lookup, alone and within its type."""
+    if not row["answerable"]:
+        return {"type": row["type"]}
+    level = hardness(row["bm25_rank"])
+    return {"type": row["type"], "bm25_rank": level, "type_bm25_rank": f"{row['type']} {level}"}
 
 
 def _describe(
@@ -238,10 +268,10 @@ def _missing(expected: set[str], found: list[str]) -> str:
 
 
 def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
-    scored = [{"type": row["type"], **row["metrics"]} for row in rows]
+    scored = [_groups(row) | row["metrics"] for row in rows]
     latencies = [row["latency_ms"] for row in rows]
     return {
-        **_rounded(summarise(scored, RETRIEVAL_KEYS + ANSWER_KEYS)),
+        **_rounded(summarise(scored, RETRIEVAL_KEYS + ANSWER_KEYS, GROUPS)),
         "retrieval": {mode: _retrieval_summary(rows, mode) for mode in modes},
         "refusal": _rounded(refusal_scores((not r["answerable"], r["refused"]) for r in rows)),
         "checks": {
@@ -260,13 +290,14 @@ def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
 
 
 def _retrieval_summary(rows: list[dict], mode: Mode) -> dict:
-    """One retrieval mode's metrics overall and per type, and its recall@k for k = 1..10."""
-    scored = [{"type": row["type"], **row["retrieval"][mode]} for row in rows]
+    """One retrieval mode's metrics overall and per group, and its recall@k for k = 1..10."""
+    scored = [_groups(row) | row["retrieval"][mode] for row in rows]
     curve = [
         mean(recall_at_k(row["retrieved"][mode], row["expected"], k) for row in rows)
         for k in range(1, K + 1)
     ]
-    return _rounded(summarise(scored, RETRIEVAL_KEYS)) | {"recall_at_k": _rounded(curve)}
+    summary = summarise(scored, RETRIEVAL_KEYS, GROUPS)
+    return _rounded(summary) | {"recall_at_k": _rounded(curve)}
 
 
 def _rounded(value, places: int = 4):
