@@ -33,10 +33,14 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def words(text: str) -> list[str]:
+    """The text's words, lower-cased, in order: the one way the question is cut into words."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased words that carry meaning, cut to their stem; numbers are kept whole."""
-    words = (w.lower() for w in _WORD.findall(text))
-    return {w if w[0].isdigit() else w[:STEM] for w in words if w not in STOPWORDS}
+    return {w if w[0].isdigit() else w[:STEM] for w in words(text) if w not in STOPWORDS}
 
 
 def overlap(claim: str, evidence: str) -> float:

@@ -71,6 +71,19 @@ def test_offline_author_question_and_listing_by_author(settings):
     assert "Deep GNNs is by Yisen Wang [1]." in authors.text
 
 
+def test_who_wrote_a_paper_whose_page_names_no_authors(settings):
+    anonymous = paper("Quiet Radiance", "Radiance fields for quiet scenes, rendered slowly.")
+    answer = make(settings, papers=[*PAPERS, anonymous]).ask("Who wrote Quiet Radiance?")
+    assert not answer.refused and answer.unsupported == []
+    assert "does not name its authors" in answer.text
+    assert answer.citations[0].paper.title == "Quiet Radiance"
+
+
+def test_what_the_authors_propose_is_not_an_author_question(settings):
+    answer = make(settings).ask("What do the authors of DUQ propose?")
+    assert "is by" not in answer.text and "single forward pass" in answer.text
+
+
 def test_questions_the_papers_cannot_answer_are_refused(settings):
     assistant = make(settings)
     answer = assistant.ask("What protein structures did AlphaFold predict?")

@@ -87,7 +87,7 @@ class AnswerChain:
                 return
             notice = f"The language model could not answer ({reason}); offline answer below"
             yield f"\n\n[{notice}]\n\n"
-        text = offline_answer(state["standalone"], hits.question, hits)
+        text = offline_answer(hits.question, hits)
         yield from re.findall(r"\S+\s*", text)
         yield self._answer(state, text, "offline", notice)
 

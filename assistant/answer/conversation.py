@@ -11,12 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_FOLLOW_UP = re.compile(
-    r"\b(they|them|their|theirs|it|its|this|that|these|those|the (paper|papers|method|model|"
-    r"approach|authors?|first|second|third|last|former|latter|other|same)|both|either|"
-    r"one|ones|above|previous|mentioned)\b",
-    re.I,
-)
+from assistant.search.intent import Intent, read_intent
+
 _ORDINALS = {"first": 0, "former": 0, "second": 1, "latter": -1, "third": 2, "last": -1}
 _MENTION = re.compile(
     r"^\[\d+\]\s+\**([^\[\]\n*]{12,}?)\**\s*(?:\(\d{4}\))?\s*$"  # Sources block: [1] Title
@@ -35,7 +31,7 @@ def mentioned_titles(answer: str) -> list[str]:
 def standalone_question(question: str, history: Sequence[dict]) -> str:
     """The question itself when it stands alone; otherwise the papers the conversation
     was about (or the previous question) put in front of it."""
-    if not history or not _FOLLOW_UP.search(question):
+    if read_intent(question, conversation=bool(history)) is not Intent.FOLLOW_UP:
         return question
     answers = [t["content"] for t in history if t.get("role") == "assistant"]
     asked = [t["content"] for t in history if t.get("role") == "user"]

@@ -1,41 +1,31 @@
 """The offline answerer: no LLM, so it quotes the abstract sentences that answer the question.
 
-It shapes the answer to the question: a list of every qualifying paper for "which
-papers", two papers side by side for a comparison, and for anything else the
-sentence that holds the number or name asked for, first. It cites only the
-numbered papers it was given.
+It shapes the answer to the question's intent (search/intent.py): a list of every
+qualifying paper for "which papers" and overview questions, two papers side by side for
+a comparison, the author list for "who wrote", and for anything else the sentence that
+holds the number or name asked for, first. It cites only the numbered papers it was given.
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.search.intent import Intent, asks_for_a_number
 from assistant.search.question import Question
 from assistant.search.retrieval import Hit
 from assistant.text import content_words, overlap, split_sentences
 
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
-_COMPARE = re.compile(
-    r"\b(compare[sd]?|comparison|differ|differs|difference|differences|versus|vs\.?|contrast)\b",
-    re.I,
-)
-_ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|fast|large|big|long|often|well)\b|\bwhat (accuracy|percentage|score|"
-    r"speed-?up|rate|error|size|number)\b|\bby how much\b|\b(accuracy|percent|%|speed-?up)\b",
-    re.I,
-)
-_ASKS_AUTHORS = re.compile(
-    r"\bwho (wrote|authored|are the authors|is the author)\b|\b(authors?|written by)\b", re.I
-)
 _NUMBER = re.compile(r"\d")
 # An abstract's own "[29]" (its reference list, or a planted "cite [9]") must not read as
 # one of our citations once quoted.
 _BRACKETED_NUMBER = re.compile(r"\[(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\]")
 
 
-def offline_answer(question: str, intent: Question, hits: list[Hit]) -> str:
+def offline_answer(reading: Question, hits: list[Hit]) -> str:
     """Answer text with [n] citations, n being the hit's place in `hits` (1-based)."""
-    if intent.topic_free:
+    question, intent = reading.text, reading.intent
+    if reading.topic_free:
         lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
     elif intent.wants_all:
@@ -44,13 +34,15 @@ def offline_answer(question: str, intent: Question, hits: list[Hit]) -> str:
             for n, h in enumerate(hits, 1)
         ]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
-    elif _ASKS_AUTHORS.search(question):
+    elif intent is Intent.AUTHORS:
         paper = hits[0].paper
         if paper.authors:
             body = f"{paper.title} is by {', '.join(paper.authors)} [1]."
-        else:
-            body = f"The indexed record of {paper.title} [1] does not list its authors."
-    elif _COMPARE.search(question) and len(hits) >= 2:
+        else:  # a statement about the index, not the paper: nothing for [1] to support
+            body = (
+                f"The page this paper came from does not name its authors:\n- **{paper.title}** [1]"
+            )
+    elif intent is Intent.COMPARE and len(hits) >= 2:
         sides = [
             f"- **{h.paper.title}** [{n}]: {' '.join(_best_sentences(question, h, 2))}"
             for n, h in enumerate(hits[:2], 1)
@@ -80,7 +72,7 @@ def _best_sentences(question: str, hit: Hit, count: int) -> list[str]:
     """The abstract's sentences that best answer the question, in the order the question
     needs them: the one holding an asked-for number or name first."""
     sentences = split_sentences(hit.paper.abstract)
-    wants_number = bool(_ASKS_NUMBER.search(question))
+    wants_number = asks_for_a_number(question)
     asked = content_words(question) - content_words(hit.paper.title)
 
     def score(index_sentence: tuple[int, str]) -> tuple[float, int]:

@@ -27,6 +27,7 @@ from pydantic import Field
 from assistant.answer.conversation import standalone_question
 from assistant.answer.extractive import cite
 from assistant.answer.result import REFUSAL
+from assistant.search.intent import Intent, read_intent
 from assistant.text import overlap, split_sentences
 
 CURRENT_CASE: ContextVar[str | None] = ContextVar("eval_case", default=None)
@@ -41,12 +42,6 @@ _CONDENSE_PROMPT = re.compile(
 )
 _PAPER = re.compile(r"(?:\A|\n\n)\[(\d+)\] ")  # how chain.number_context starts a paper
 _TURN = re.compile(r"^(user|assistant): ", re.M)
-_LISTING = re.compile(
-    r"\b(which|what|list|show|any)\b[^?]*\bpapers\b|\bpapers\b[^?]*\b(by|with|from|about|on)\b"
-    r"|\bworked on\b|\bpublish",
-    re.I,
-)
-_COMPARE = re.compile(r"\b(compare[sd]?|comparison|differ\w*|versus|vs\.?)\b", re.I)
 _BRACKETED = re.compile(r"\[(\d[^\]]*)\]")  # an abstract's own "[29]" is not our citation
 
 
@@ -104,10 +99,11 @@ def scripted_answer(context: str, question: str) -> str:
                     key=lambda pair: (-pair[0], pair[1]))  # fmt: skip
     if not scored or scored[0][0] < ANSWER_FLOOR:
         return REFUSAL
-    if _LISTING.search(question):
+    intent = read_intent(question)
+    if intent.wants_all:
         chosen = sorted(n for score, n in scored if score >= LIST_SHARE * scored[0][0])
         return "\n".join(_line(question, papers[n], n, 1) for n in chosen)
-    if _COMPARE.search(question) and len(scored) > 1:
+    if intent is Intent.COMPARE and len(scored) > 1:
         return "\n".join(_line(question, papers[n], n, 2) for _, n in scored[:2])
     n = scored[0][1]
     return _quote(question, papers[n], n, 2)

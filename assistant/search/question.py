@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
+from assistant.search.intent import Intent, list_phrase, read_intent
 from assistant.store.catalog import Catalog
+from assistant.text import STOPWORDS, words
 from ingest.records import normalise_name
 
 YEAR = r"((?:19|20)\d\d)"
@@ -38,23 +40,15 @@ _SOURCE_PHRASES = {
     "trending_listing": r"\btrending(?:[- ]papers?)?(?:[- ]listings?)?\b|\blistings?\b",
     "publication_list": r"\bpublication[- ]lists?\b|\bresearcher'?s?\s+(?:page|profile|list)\b",
 }
-_WANTS_ALL = re.compile(
-    r"\b(which|what|list|all|any|every|show|find)\s+(?:of\s+the\s+)?(?:\S+\s+){0,2}?"
-    r"(papers|works|preprints|articles|publications)\b"
-    r"|\bpapers\s+(?:that|which|on|about|studying|using)\b",
-    re.I,
-)
-# Words that frame a request without naming a topic: once these and the filters are gone,
-# an empty remainder means "list everything that passes the filters".
-_FRAME_WORDS = frozenset(
-    "a about all an and any appear appears are article articles as author authored authors be "
-    "both "
-    "by can co coauthor coauthored collection "
-    "did do does during every find for from give had has have he her his in indexed is it its "
-    "list me my of on or paper papers preprint preprints publication publications published "
-    "session show she since the their them there these they this those to until was were what "
-    "which who whose with work worked working works write wrote written year years publish "
-    "listed listing listings page pages one ones two three".split()
+# Words that frame a request about the collection without naming a topic: once these, the
+# stopwords and the filters are gone, an empty remainder means "list everything that passes
+# the filters" ("what has Juho Lee worked on?").
+_REQUEST_WORDS = frozenset(
+    "appear appears article articles author authored authors co coauthor coauthored co-author "
+    "co-authored "
+    "collection every find give indexed list listed listing listings me one ones page pages "
+    "preprint preprints publication publications publish published session show since three "
+    "two whose worked working write wrote written year years".split()
 )
 
 
@@ -63,21 +57,27 @@ class Question:
     text: str
     query: str  # the text to search with: filter phrases taken out
     filters: Filters
-    wants_all: bool  # every qualifying paper, not a top few
+    intent: Intent
     topic_free: bool  # nothing to search for beyond the filters
+
+    @property
+    def wants_all(self) -> bool:
+        """Every qualifying paper, not a top few."""
+        return self.intent.wants_all or self.topic_free
 
 
 def read_question(text: str, catalog: Catalog) -> Question:
+    """A standalone question (follow-ups are rewritten first): its filters, what is left to
+    search for, and its intent."""
     filters, rest = Filters(), text
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
-    words = re.findall(r"[^\W_]+", rest.lower())
-    topic_free = bool(filters) and all(w in _FRAME_WORDS for w in words)
-    asks_for_all = _WANTS_ALL.search(rest)
-    if asks_for_all:  # "which papers" says nothing about the topic; it only blurs the vector
-        rest = _cut(rest, asks_for_all)
+    topic_free = bool(filters) and all(w in STOPWORDS or w in _REQUEST_WORDS for w in words(rest))
+    framing = list_phrase(rest)
+    if framing:  # "which papers" says nothing about the topic; it only blurs the vector
+        rest = _cut(rest, framing)
     query = " ".join(rest.split()) or text
-    return Question(text, query, filters, bool(asks_for_all) or topic_free, topic_free)
+    return Question(text, query, filters, read_intent(text), topic_free)
 
 
 def _add(filters: Filters, origin: Origin, catalog: Catalog, **values) -> Filters:
@@ -200,7 +200,7 @@ def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:
         len(keys) == 1
         and word[:1].isupper()
         and len(word) >= 4
-        and word.lower() not in _FRAME_WORDS
+        and word.lower() not in STOPWORDS | _REQUEST_WORDS
     )
 
 
