@@ -131,3 +131,35 @@ def test_a_question_asked_again_is_not_embedded_again(settings):
     assert first[0].similarity == again[0].similarity
     assistant.search("mixup")
     assert embeddings.queries == 2
+
+
+def test_lexical_match_measures_how_much_of_the_question_a_paper_holds(retriever):
+    bm25 = retriever.local.bm25
+    one = bm25.match("mixup")  # one term: the best possible is the best paper's score
+    assert one.best_possible == pytest.approx(one.scores.max())
+    assert one.coverage([int(one.scores.argmax())])[0] == pytest.approx(1.0)
+    two = bm25.match("mixup radiance")  # no paper has both: each holds a part
+    coverage = two.coverage(list(range(len(two.scores))))
+    assert 0 < coverage.max() < 1
+    assert bm25.match("zebra giraffe").best_possible == 0.0  # no indexed term at all
+    assert not bm25.match("zebra giraffe").coverage([0, 1]).any()
+
+
+def test_hybrid_leans_on_meaning_when_no_paper_holds_the_question_words(retriever):
+    """A question no paper matches lexically ranks as the dense leg does."""
+    question = "equivariant maps that remain robust"  # 'robust' is in one abstract only
+    dense = titles(retriever.search(question, k=3, mode="dense"))
+    assert titles(retriever.search(question, k=3))[0] == dense[0] == "Equivariant Maps"
+
+
+def test_papers_named_by_their_title_come_first_and_the_rest_of_the_question_orders_them(
+    retriever,
+):
+    question = "Scenes as Fields; Temperature Scaling - which of those is about radiance?"
+    hits = retriever.search(question, k=3)
+    assert titles(hits)[:2] == ["Scenes as Fields", "Temperature Scaling"]
+    assert hits[0].found_by[-1] == "title" and len(hits) == 3
+    assert hits.question.query.strip(" ;-") == "which of those is about radiance?"
+    assert titles(retriever.search("tell me about temperature scaling", k=1)) == [
+        "Temperature Scaling"
+    ]

@@ -64,7 +64,7 @@ def weak_evidence(hits: Hits, gaps: Gaps) -> bool:
     in the best papers) point at an answer, or the question names what the papers lack."""
     if not hits:
         return True
-    if hits.question.topic_free:  # a listing by filters: the filter is the evidence
+    if hits.question.topic_free or hits.question.named:  # the filter or the title is evidence
         return False
     best = max(h.similarity for h in hits)
     words = max(

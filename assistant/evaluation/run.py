@@ -156,8 +156,10 @@ def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> di
 def _bm25_rank(assistant: Assistant, question: str, case: EvalCase) -> int | None:
     """The best rank of an expected paper under BM25 over all papers, no filters; None when
     none of them shares a term with the question."""
-    catalog = assistant.retriever.catalog
-    ranking = assistant.retriever.bm25_leg(question, Filters(), len(catalog.ids))
+    retriever = assistant.retriever
+    catalog = retriever.catalog
+    lexical = retriever.local.bm25.match(question)
+    ranking = retriever.bm25_leg(lexical, Filters(), len(catalog.ids))
     wanted = {normalise_title(title) for title in case.expected_titles}
     titles = (catalog.titles[catalog.row_of[paper_id]] for paper_id, _ in ranking)
     return next((n for n, t in enumerate(titles, 1) if normalise_title(t) in wanted), None)

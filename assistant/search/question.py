@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
 from assistant.search.intent import Intent, list_phrase, read_intent
 from assistant.store.catalog import Catalog
-from assistant.text import STOPWORDS, words
-from ingest.records import normalise_name
+from assistant.text import STOPWORDS, content_words, words
+from ingest.records import normalise_name, normalise_title
 
 YEAR = r"((?:19|20)\d\d)"
 MONTHS = {m.lower(): m for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun")}
@@ -59,6 +59,7 @@ class Question:
     filters: Filters
     intent: Intent
     topic_free: bool  # nothing to search for beyond the filters
+    named: tuple[int, ...] = ()  # catalog rows of the papers it names by their full title
 
     @property
     def wants_all(self) -> bool:
@@ -69,15 +70,43 @@ class Question:
 def read_question(text: str, catalog: Catalog) -> Question:
     """A standalone question (follow-ups are rewritten first): its filters, what is left to
     search for, and its intent."""
-    filters, rest = Filters(), text
+    named, rest = _read_titles(text, catalog)
+    filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
     topic_free = bool(filters) and all(w in STOPWORDS or w in _REQUEST_WORDS for w in words(rest))
     framing = list_phrase(rest)
     if framing:  # "which papers" says nothing about the topic; it only blurs the vector
         rest = _cut(rest, framing)
+    if named and not content_words(rest):  # nothing asked beyond the titles: search them
+        rest = text
     query = " ".join(rest.split()) or text
-    return Question(text, query, filters, read_intent(text), topic_free)
+    return Question(text, query, filters, read_intent(text), topic_free, named)
+
+
+def _read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:
+    """Indexed papers the text names by their whole title (of two words or more), in order,
+    and the text without those titles: a follow-up rewritten as "<titles> - which of those
+    is about safety?" searches its own words among exactly those papers."""
+    tokens = list(re.finditer(r"[^\W_]+", text))
+    keys = [normalise_title(token.group()) for token in tokens]
+    named: list[int] = []
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < len(tokens):
+        longest = min(catalog.longest_title, len(tokens) - start)
+        for length in range(longest, 1, -1):
+            row = catalog.row_titled.get(" ".join(keys[start : start + length]))
+            if row is not None:
+                named.append(row)
+                spans.append((tokens[start].start(), tokens[start + length - 1].end()))
+                start += length
+                break
+        else:
+            start += 1
+    for begin, end in reversed(spans):
+        text = text[:begin] + " " + text[end:]
+    return tuple(dict.fromkeys(named)), text
 
 
 def _add(filters: Filters, origin: Origin, catalog: Catalog, **values) -> Filters:

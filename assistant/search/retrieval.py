@@ -18,6 +18,7 @@ import numpy as np
 from assistant.errors import AssistantError, EmptyQuery, NotIndexed, UnknownPaper
 from assistant.search.filters import Filters, explicit_filters
 from assistant.search.question import Question, read_question
+from assistant.store.bm25 import LexicalMatch
 from assistant.store.catalog import Catalog
 from assistant.store.index import PaperIndex
 from assistant.store.sidecar import SideIndex
@@ -26,9 +27,13 @@ from ingest.records import PaperRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
-# Hybrid score = this * cosine + (1 - this) * BM25 / best BM25 of the question. Chosen on
-# the dev set over reciprocal-rank fusion (k = 10..100) and weights 0.3..0.8: see bench/README.md.
-HYBRID_DENSE_WEIGHT = 0.8
+# Hybrid score = w * cosine + (1 - w) * lexical, where lexical = the paper's share of the
+# question's term mass (BM25 / the BM25 of a paper holding every question term at its best
+# weight) times the best such share among the candidates: a long question whose words no
+# paper shares well leans on meaning, a keyword question on its words. w, and this rule
+# over RRF, min-max and best-BM25 scaling, chosen by cross-validation on the tune halves
+# (bench/fusion.py, table in bench/README.md).
+HYBRID_DENSE_WEIGHT = 0.5
 DEPTH = 50  # candidates each leg contributes
 SET_DEPTH = 100  # deeper for "which papers" questions
 # A "which papers" question keeps every paper whose cosine to the question is at least
@@ -108,12 +113,15 @@ class Retriever:
             return Hits(self._hits(listed), question, applied, mode)
         depth = SET_DEPTH if question.wants_all else max(k, DEPTH)
         vector = np.asarray(self.embed_query(question.query), dtype=np.float32)
+        lexical = self.local.bm25.match(question.query)
         legs = {}
         if mode in ("hybrid", "dense"):
             legs["dense"] = self.dense_leg(vector, applied, depth)
         if mode in ("hybrid", "bm25"):
-            legs["bm25"] = self.bm25_leg(question.query, applied, depth)
-        ranked = self._rank(legs, vector, mode)
+            legs["bm25"] = self.bm25_leg(lexical, applied, depth)
+        if question.named:  # papers named by their title: in the ranking whatever their score
+            legs["title"] = [(self.catalog.ids[row], 1.0) for row in question.named]
+        ranked = ranked_all = self._rank(legs, vector, lexical, mode)
         similarities = sorted((c.similarity for c in ranked), reverse=True)
         others = similarities[4:15]
         peak = similarities[0] - sum(others) / len(others) if others else 1.0
@@ -132,6 +140,9 @@ class Retriever:
             ranked = kept[:SET_MAX] or nearest
         else:
             ranked = ranked[:k]
+        named = [c for c in ranked_all if "title" in c.found_by]  # first, in score order
+        others = [c for c in ranked if "title" not in c.found_by]
+        ranked = named + (others if question.wants_all else others[: k - len(named)])
         return Hits(self._hits(ranked), question, applied, mode, peak)
 
     def document_frequency(self, term: str) -> int:
@@ -152,39 +163,46 @@ class Retriever:
         cosines[~filters.mask(self.catalog)] = -np.inf
         return [(self.catalog.ids[row], cosine) for row, cosine in _nearest(cosines, depth)]
 
-    def bm25_leg(self, text: str, filters: Filters, depth: int) -> list[tuple[str, float]]:
+    def bm25_leg(
+        self, lexical: LexicalMatch, filters: Filters, depth: int
+    ) -> list[tuple[str, float]]:
         """(paper id, BM25 score) of the best lexical matches that pass the filters."""
-        mask = filters.mask(self.catalog) if filters else None
-        ids = self.catalog.ids
-        return [(ids[row], score) for row, score in self.local.bm25.top(text, depth, mask)]
+        scores = lexical.scores.copy()
+        if filters:
+            scores[~filters.mask(self.catalog)] = 0.0
+        scores[scores <= 0] = -np.inf
+        return [(self.catalog.ids[row], score) for row, score in _nearest(scores, depth)]
 
     def _rank(
-        self, legs: dict[str, list[tuple[str, float]]], vector, mode: Mode
+        self,
+        legs: dict[str, list[tuple[str, float]]],
+        vector: np.ndarray,
+        lexical: LexicalMatch,
+        mode: Mode,
     ) -> list[Candidate]:
-        """Distinct papers from every leg, each with its cosine to the question. Hybrid
-        orders them by HYBRID_DENSE_WEIGHT * cosine + the rest * BM25 / best BM25."""
+        """Distinct papers from every leg, each with its cosine to the question, ordered by
+        the mode's score (hybrid: see HYBRID_DENSE_WEIGHT)."""
         found_by: dict[str, list[str]] = {}
         for leg, ranking in legs.items():
             for paper_id, _ in ranking:
                 found_by.setdefault(paper_id, []).append(leg)
         if not found_by:
             return []
-        bm25 = dict(legs.get("bm25", []))
-        best_bm25 = max(bm25.values(), default=1.0)
-        rows = [self.catalog.row_of[i] for i in found_by]
-        cosines = (self.local.vectors[rows] @ vector).tolist()
-        candidates = []
-        for (paper_id, legs_found), row, cosine in zip(
-            found_by.items(), rows, cosines, strict=True
-        ):
-            lexical = bm25.get(paper_id, 0.0)
-            score = {
-                "dense": cosine,
-                "bm25": lexical,
-                "hybrid": HYBRID_DENSE_WEIGHT * cosine
-                + (1 - HYBRID_DENSE_WEIGHT) * lexical / best_bm25,
-            }[mode]
-            candidates.append(Candidate(paper_id, row, score, cosine, tuple(legs_found)))
+        rows = np.array([self.catalog.row_of[i] for i in found_by])
+        cosines = self.local.vectors[rows] @ vector
+        coverage = lexical.coverage(rows)
+        scores = {
+            "dense": cosines,
+            "bm25": lexical.scores[rows],
+            "hybrid": HYBRID_DENSE_WEIGHT * cosines
+            + (1 - HYBRID_DENSE_WEIGHT) * coverage * coverage.max(initial=0.0),
+        }[mode]
+        candidates = [
+            Candidate(paper_id, int(row), float(score), float(cosine), tuple(legs_found))
+            for (paper_id, legs_found), row, score, cosine in zip(
+                found_by.items(), rows, scores, cosines, strict=True
+            )
+        ]
         titles = self.catalog.titles
         return sorted(candidates, key=lambda c: (-c.score, -c.similarity, titles[c.row]))
 

@@ -6,6 +6,7 @@ searched for another; `terms` is that one way, for both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,20 @@ def terms(text: str) -> list[str]:
     import bm25s
 
     return bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)[0]
+
+
+@dataclass(frozen=True)
+class LexicalMatch:
+    """How every paper matches a question's terms."""
+
+    scores: np.ndarray  # BM25 of every paper, in row order (0: no term shared)
+    best_possible: float  # BM25 of a paper holding every question term at its best weight
+
+    def coverage(self, rows) -> np.ndarray:
+        """How much of the question's term mass each row matches, 0..1."""
+        if not self.best_possible:
+            return np.zeros(len(rows))
+        return self.scores[rows] / self.best_possible
 
 
 class Bm25:
@@ -57,24 +72,26 @@ class Bm25:
     def vocabulary(self) -> dict[str, int]:
         return self.retriever.vocab_dict if self.retriever else {}
 
-    def top(self, text: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        """(row, score) of the `depth` best-scoring papers with a score above 0; `mask`
-        (a bool per row) keeps the rows that may be returned."""
+    def match(self, text: str) -> LexicalMatch:
+        """Every paper's BM25 for the text, and the most any paper could score."""
         known = [term for term in terms(text) if term in self.vocabulary]
         if not known:
-            return []
-        weights = None if mask is None else mask.astype(np.float32)
-        size = self.retriever.scores["num_docs"]
-        rows, scores = self.retriever.retrieve(
-            [known], k=min(depth, size), weight_mask=weights, show_progress=False
-        )
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+            size = self.retriever.scores["num_docs"] if self.retriever else 0
+            return LexicalMatch(np.zeros(size, dtype=np.float32), 0.0)
+        best = self._best_per_term[[self.vocabulary[term] for term in known]]
+        return LexicalMatch(self.retriever.get_scores(known), float(best.sum()))
 
     @cached_property
     def _papers_per_term(self) -> np.ndarray:
         if self.retriever is None:
             return np.zeros(0, dtype=int)
         return np.diff(self.retriever.scores["indptr"])
+
+    @cached_property
+    def _best_per_term(self) -> np.ndarray:
+        """The highest weight each term has in any paper (every indexed term is in one)."""
+        scores = self.retriever.scores
+        return np.maximum.reduceat(scores["data"], scores["indptr"][:-1])
 
     def document_frequency(self, term: str) -> int:
         """How many papers hold a term (0: none; the word is unseen)."""

@@ -12,6 +12,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ingest.records import normalise_title
+
 SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
@@ -49,6 +51,16 @@ class Catalog:
     @cached_property
     def row_of(self) -> dict[str, int]:
         return {paper_id: row for row, paper_id in enumerate(self.ids)}
+
+    @cached_property
+    def row_titled(self) -> dict[str, int]:
+        """Rows by normalised title (case, accents and punctuation aside)."""
+        return {normalise_title(title): row for row, title in enumerate(self.titles)}
+
+    @cached_property
+    def longest_title(self) -> int:
+        """Words in the longest title: how far a search for a named title must look."""
+        return max((len(key.split()) for key in self.row_titled), default=0)
 
     @cached_property
     def _by_last_name(self) -> dict[str, list[str]]:
