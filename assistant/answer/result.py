@@ -31,6 +31,7 @@ class Answer:
     dropped_citations: int = 0  # [n] that pointed outside the context, removed
     notice: str | None = None  # e.g. why the offline answer stands in for the model's
     question: str = ""  # the standalone question that was searched for
+    evidence: dict | None = None  # the refusal decision's signals, score and threshold
 
     def to_json(self) -> dict:
         """The `assistant ask --json` shape (README, Asking questions) and what the checks found."""
@@ -58,4 +59,5 @@ class Answer:
             "dropped_citations": self.dropped_citations,
             "notice": self.notice,
             "question": self.question,
+            "evidence": self.evidence,
         }

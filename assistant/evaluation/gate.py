@@ -4,8 +4,8 @@ METRIC is a dotted path into the run's summary: `overall.retrieval_recall@5`,
 `by_type.topic.citation_recall`, `refusal.recall`, `retrieval.bm25.overall.mrr`. A run fails
 when a metric is under its threshold, except for counts of what must not happen and
 latencies (`checks.*`, `latency_ms.*`): there the value is a ceiling, and the run fails
-when it goes over. The thresholds live in one file (evals/thresholds.toml) so CI and
-people gate on the same numbers.
+when it goes over. The thresholds live in one file (evals/thresholds.toml), a table per
+dataset (named by its file, without .jsonl), so CI and people gate on the same numbers.
 """
 
 from __future__ import annotations
@@ -34,25 +34,30 @@ def parse_limit(spec: str) -> tuple[str, float]:
         ) from None
 
 
-def load_limits(path: Path, llm: str) -> dict[str, float]:
-    """The `[fail_under]` table of a thresholds file, plus its `[fail_under.<llm>]` table
-    (answer metrics depend on who writes the answers; retrieval metrics do not)."""
+def load_limits(path: Path, llm: str, dataset: str) -> dict[str, float]:
+    """The `[<dataset>.fail_under]` table of a thresholds file, plus its
+    `[<dataset>.fail_under.<llm>]` table (answer metrics depend on who writes the answers;
+    retrieval metrics do not)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ThresholdError(f"{path}: no such file - check the --thresholds path") from None
     except tomllib.TOMLDecodeError as error:
         raise ThresholdError(f"{path}: not valid TOML ({error}) - fix the file") from None
-    table = data.get("fail_under")
+    table = data.get(dataset, {}).get("fail_under")
     if not isinstance(table, dict):
-        raise ThresholdError(f"{path}: no [fail_under] table - list 'METRIC = VALUE' under one")
+        known = ", ".join(sorted(data)) or "none"
+        raise ThresholdError(
+            f"{path}: no [{dataset}.fail_under] table for the dataset {dataset!r} (sets with "
+            f"thresholds: {known}) - list 'METRIC = VALUE' under one"
+        )
     limits: dict[str, float] = {}
     for name, value in table.items():
         if not isinstance(value, dict):
             limits[name] = _number(value, path, name)
         elif name not in LLM_MODES:
             raise ThresholdError(
-                f"{path}: [fail_under.{name}] names no --llm mode - use one of "
+                f"{path}: [{dataset}.fail_under.{name}] names no --llm mode - use one of "
                 f"{', '.join(LLM_MODES)}"
             )
         elif name == llm:

@@ -91,6 +91,19 @@ def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int 
     }
 
 
+def refusal_curve(
+    scored: Sequence[tuple[bool, float]], thresholds: Sequence[float]
+) -> dict[str, list]:
+    """Refusal precision and recall had the decision refused at each threshold, from
+    (should_refuse, score) per case: the trade-off a threshold chooses between."""
+    points = [refusal_scores((should, score >= t) for should, score in scored) for t in thresholds]
+    return {
+        "threshold": list(thresholds),
+        "precision": [point["precision"] for point in points],
+        "recall": [point["recall"] for point in points],
+    }
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile (0-100) of latencies, for p50/p95: numpy's default "linear" method
     (interpolating between the two nearest ranks). None when no case was timed."""

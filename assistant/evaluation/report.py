@@ -15,6 +15,8 @@ from assistant.evaluation.run import EvalResult, K
 from ingest.records import normalise_title
 
 EXCERPT = 400  # characters of a failing case's answer shown in the report
+# Which table (by its place in `tables`) each plot follows in report.md.
+PLOT_AFTER = {"recall_at_k": 0, "by_type": 1, "refusal_pr": 4, "latency": 4}
 SHOWN_RETRIEVED = 5
 BAR_METRICS = {
     "retrieval_recall@5": "retrieval recall@5",
@@ -115,11 +117,11 @@ def _markdown(result: EvalResult, plots: list[Path]) -> str:
     config = result.config
     lines = ["# Eval report", ""]
     lines += [f"- {key}: {value}" for key, value in config.items()]
-    images = iter(plots)
-    for table in tables(result):
+    for number, table in enumerate(tables(result)):
         lines += ["", f"## {table.title}", "", *_markdown_table(table)]
-        if plot := next(images, None):
-            lines += ["", f"![{plot.stem}]({plot.name})"]
+        for plot in plots:
+            if PLOT_AFTER[plot.stem] == number:
+                lines += ["", f"![{plot.stem}]({plot.name})"]
     failing = result.failing
     lines += ["", f"## Failing cases ({len(failing)} of {config['cases']})"]
     for row in failing:
@@ -160,13 +162,15 @@ def _case(row: dict, mode: str) -> list[str]:
 
 
 def _plot(result: EvalResult, folder: Path) -> list[Path]:
-    """recall_at_k.png, by_type.png, latency.png, in the order the tables show them."""
+    """recall_at_k.png, by_type.png, refusal_pr.png, latency.png, in the order the
+    tables show them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     summary = result.summary
-    paths = [folder / name for name in ("recall_at_k.png", "by_type.png", "latency.png")]
-    draw = (_recall_curves, _type_bars, _latency_histogram)
+    names = ("recall_at_k.png", "by_type.png", "refusal_pr.png", "latency.png")
+    paths = [folder / name for name in names]
+    draw = (_recall_curves, _type_bars, _refusal_curve, _latency_histogram)
     for path, drawing in zip(paths, draw, strict=True):
         figure = Figure(figsize=(8, 4.5), layout="constrained")
         FigureCanvasAgg(figure)
@@ -196,6 +200,31 @@ def _type_bars(axes, summary: dict, rows: list[dict]) -> None:
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(types))], types, rotation=20)
     axes.set(title="By question type (no bar: undefined for that type)", ylim=(0, 1.02))
     axes.figure.legend(fontsize="small", ncols=len(BAR_METRICS), loc="outside lower center")
+
+
+def _refusal_curve(axes, summary: dict, rows: list[dict]) -> None:
+    """Precision against recall of refusing, one point per threshold, the one the
+    decision runs at marked."""
+    curve = summary["refusal_curve"]
+    points = [
+        (r, p, t)
+        for t, p, r in zip(curve["threshold"], curve["precision"], curve["recall"], strict=True)
+        if p is not None and r is not None
+    ]
+    if points:
+        axes.plot(
+            [r for r, _, _ in points], [p for _, p, _ in points], marker=".", color="tab:blue"
+        )
+        for recall, precision, threshold in points[::3]:
+            axes.annotate(f"{threshold:g}", (recall, precision), fontsize="x-small")
+    refusal = summary["refusal"]
+    if refusal["precision"] is not None and refusal["recall"] is not None:
+        label = f"operating point (threshold {curve['operating_point']:g})"
+        axes.plot(refusal["recall"], refusal["precision"], "r*", markersize=14, label=label)
+        axes.legend(loc="lower left")
+    axes.set(title="Refusing: precision against recall by threshold", xlabel="recall",
+             ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))  # fmt: skip
+    axes.grid(alpha=0.3)
 
 
 def _latency_histogram(axes, summary: dict, rows: list[dict]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.answer.refusal import refusal_model
 from assistant.answer.result import Answer
 from assistant.api import Assistant
 from assistant.errors import AssistantError, NotIndexed
@@ -27,6 +28,7 @@ from assistant.evaluation.metrics import (
     percentile,
     recall_at_k,
     reciprocal_rank,
+    refusal_curve,
     refusal_scores,
     summarise,
 )
@@ -52,9 +54,10 @@ ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused
 # Cases are also grouped by how hard they are for keyword lookup: the rank of the best-placed
 # expected paper when the standalone question is searched by BM25 alone over every paper.
 HARDNESS = ((1, "1"), (10, "2-10"))  # anything lower, or no shared term at all: "11+"
-# Types whose expected_titles may not list every paper that qualifies ("which papers study
-# X?"), so citing an unlisted paper is not an error: citation precision is None for them.
-OPEN_SET_TYPES = frozenset({"topic", "metadata"})
+# Types whose expected_titles may not list every paper that qualifies, so citing an
+# unlisted paper is not an error: citation precision is None for them. Topic and theme
+# lists were found by reading every abstract, so their precision is scored.
+OPEN_SET_TYPES = frozenset({"metadata"})
 GROUPS = ("type", "bm25_rank", "type_bm25_rank")
 
 Progress = Callable[[int, int], None]
@@ -199,6 +202,7 @@ def _describe(
         "cited": [c.paper.title for c in answer.citations] if answer else [],
         "answer": answer.text if answer else "",
         "refused": bool(answer and answer.refused),
+        "refusal_score": (answer.evidence or {}).get("score") if answer else None,
         "backend": answer.backend if answer else None,
         "notice": answer.notice if answer else None,
         "unsupported": list(answer.unsupported) if answer else [],
@@ -272,10 +276,15 @@ def _missing(expected: set[str], found: list[str]) -> str:
 def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
     scored = [_groups(row) | row["metrics"] for row in rows]
     latencies = [row["latency_ms"] for row in rows]
+    retrieval = {mode: _retrieval_summary(rows, mode) for mode in modes}
+    refusal = refusal_scores((not r["answerable"], r["refused"]) for r in rows)
+    answered = refusal["tn"] + refusal["fp"]
     return {
         **_rounded(summarise(scored, RETRIEVAL_KEYS + ANSWER_KEYS, GROUPS)),
-        "retrieval": {mode: _retrieval_summary(rows, mode) for mode in modes},
-        "refusal": _rounded(refusal_scores((not r["answerable"], r["refused"]) for r in rows)),
+        "retrieval": retrieval,
+        "retrieval_gap": _rounded(_gap_to_best_baseline(retrieval, modes)),
+        "refusal": _rounded(refusal),
+        "refusal_curve": _rounded(_refusal_curve(rows)),
         "checks": {
             "citations_outside": sum(row["citations_outside"] for row in rows),
             "citations_dropped": sum(row["citations_dropped"] for row in rows),
@@ -283,12 +292,39 @@ def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
             "llm_fallbacks": sum(row["notice"] is not None for row in rows),
             "errors": sum(row["error"] is not None for row in rows),
             "failing_cases": sum(bool(row["failures"]) for row in rows),
+            "answerable_refused_rate": _rounded(refusal["fp"] / answered if answered else None),
         },
         "latency_ms": {
             "p50": _rounded(percentile(latencies, 50), 1),
             "p95": _rounded(percentile(latencies, 95), 1),
         },
     }
+
+
+def _gap_to_best_baseline(retrieval: dict, modes: Sequence[Mode]) -> dict:
+    """Per type, the configured mode's recall@5 minus the better of the other modes' (the
+    baselines), and the worst of these: a fused ranking should never fall far below the
+    better single leg."""
+    configured, *baselines = modes
+    by_type = {}
+    for kind, scores in retrieval[configured]["by_type"].items():
+        own = scores["retrieval_recall@5"]
+        best = max(
+            (retrieval[m]["by_type"][kind]["retrieval_recall@5"] for m in baselines),
+            key=lambda value: -1.0 if value is None else value,
+        )
+        if own is not None and best is not None:
+            by_type[kind] = own - best
+    return {"worst": min(by_type.values(), default=None), "by_type": by_type}
+
+
+def _refusal_curve(rows: list[dict]) -> dict:
+    """The refusal decision's precision-recall curve over these cases, and the threshold it
+    runs at. A case the decision never scores (a filter listing, a named title) counts as
+    a score of 0."""
+    scored = [(not row["answerable"], row["refusal_score"] or 0.0) for row in rows]
+    thresholds = [round(0.05 * step, 2) for step in range(1, 20)]
+    return refusal_curve(scored, thresholds) | {"operating_point": refusal_model().threshold}
 
 
 def _retrieval_summary(rows: list[dict], mode: Mode) -> dict:

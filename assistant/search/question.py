@@ -40,16 +40,6 @@ _SOURCE_PHRASES = {
     "trending_listing": r"\btrending(?:[- ]papers?)?(?:[- ]listings?)?\b|\blistings?\b",
     "publication_list": r"\bpublication[- ]lists?\b|\bresearcher'?s?\s+(?:page|profile|list)\b",
 }
-# Words that frame a request about the collection without naming a topic: once these, the
-# stopwords and the filters are gone, an empty remainder means "list everything that passes
-# the filters" ("what has Juho Lee worked on?").
-_REQUEST_WORDS = frozenset(
-    "appear appears article articles author authored authors co coauthor coauthored co-author "
-    "co-authored "
-    "collection every find give indexed list listed listing listings me one ones page pages "
-    "preprint preprints publication publications publish published session show since three "
-    "two whose worked working write wrote written year years".split()
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
-    topic_free = bool(filters) and all(w in STOPWORDS or w in _REQUEST_WORDS for w in words(rest))
+    topic_free = bool(filters) and all(w in STOPWORDS for w in words(rest))
     framing = list_phrase(rest)
     if framing:  # "which papers" says nothing about the topic; it only blurs the vector
         rest = _cut(rest, framing)
@@ -226,10 +216,7 @@ def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:
     """A bare last name counts only when it is capitalised, not a common word, and names
     one indexed author: 'Risteski' yes, 'Long' or 'Wang' no."""
     return (
-        len(keys) == 1
-        and word[:1].isupper()
-        and len(word) >= 4
-        and word.lower() not in STOPWORDS | _REQUEST_WORDS
+        len(keys) == 1 and word[:1].isupper() and len(word) >= 4 and word.lower() not in STOPWORDS
     )
 
 

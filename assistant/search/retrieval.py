@@ -2,8 +2,8 @@
 
 Two legs see the same filtered set of papers and are fused into one ranking of distinct
 papers: dense (MiniLM vectors: Chroma's HNSW search, or an exact search of the local
-copy under filters) and sparse (BM25). "Which papers ..." questions go deeper and keep
-every paper above a relevance cut instead of a top few.
+copy under filters) and sparse (BM25). "Which papers ..." and overview questions search
+deeper and hand on more papers; which of them the answer names is the answer's call.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from assistant.store.bm25 import LexicalMatch
 from assistant.store.catalog import Catalog
 from assistant.store.index import PaperIndex
 from assistant.store.sidecar import SideIndex
-from assistant.text import content_words
 from ingest.records import PaperRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -36,14 +35,8 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 HYBRID_DENSE_WEIGHT = 0.5
 DEPTH = 50  # candidates each leg contributes
 SET_DEPTH = 100  # deeper for "which papers" questions
-# A "which papers" question keeps every paper whose cosine to the question is at least
-# SET_FLOOR (a lower one when filters already narrowed the papers down) and within
-# SET_MARGIN of the best one, and every paper whose title holds all the question's topic
-# words (short questions like "which papers study calibration?" have low cosines all
-# round). Calibrated on evals/datasets/dev.jsonl, topic and metadata cases.
-SET_FLOOR = 0.25
-SET_FLOOR_FILTERED = 0.15
-SET_MARGIN = 0.25
+# A "which papers" or overview question searches deeper and hands on this many papers; the
+# answer then names those that score close enough to the best (answer/extractive.py).
 SET_MAX = 30
 LIST_MAX = 200  # papers listed for a filter-only question ("what has X worked on?")
 MAX_QUERY_CHARS = 4000
@@ -54,7 +47,8 @@ class Hit:
     paper: PaperRecord
     score: float  # what the ranking is sorted by: fused, cosine or BM25 score
     similarity: float  # cosine of question and paper, comparable across questions
-    found_by: tuple[str, ...]  # "dense", "bm25" or "filter"
+    found_by: tuple[str, ...]  # "dense", "bm25", "title" or "filter"
+    lexical: float = 0.0  # share of the question's term mass the paper holds (0..1)
 
 
 @dataclass(frozen=True)
@@ -66,6 +60,7 @@ class Candidate:
     score: float
     similarity: float
     found_by: tuple[str, ...]
+    lexical: float = 0.0
 
 
 class Hits(list[Hit]):
@@ -125,21 +120,7 @@ class Retriever:
         similarities = sorted((c.similarity for c in ranked), reverse=True)
         others = similarities[4:15]
         peak = similarities[0] - sum(others) / len(others) if others else 1.0
-        if question.wants_all and ranked:
-            floor = SET_FLOOR_FILTERED if applied else SET_FLOOR
-            cut = max(floor, similarities[0] - SET_MARGIN)
-            topic = content_words(question.query)
-            titles = self.catalog.titles
-            kept = [
-                c
-                for c in ranked
-                if c.similarity >= cut or (topic and topic <= content_words(titles[c.row]))
-            ]
-            # Nothing close: show the nearest few that at least share words with the question.
-            nearest = [c for c in ranked[:3] if "bm25" in c.found_by] or ranked[:1]
-            ranked = kept[:SET_MAX] or nearest
-        else:
-            ranked = ranked[:k]
+        ranked = ranked[: SET_MAX if question.wants_all else k]
         named = [c for c in ranked_all if "title" in c.found_by]  # first, in score order
         others = [c for c in ranked if "title" not in c.found_by]
         ranked = named + (others if question.wants_all else others[: k - len(named)])
@@ -198,9 +179,9 @@ class Retriever:
             + (1 - HYBRID_DENSE_WEIGHT) * coverage * coverage.max(initial=0.0),
         }[mode]
         candidates = [
-            Candidate(paper_id, int(row), float(score), float(cosine), tuple(legs_found))
-            for (paper_id, legs_found), row, score, cosine in zip(
-                found_by.items(), rows, scores, cosines, strict=True
+            Candidate(paper_id, int(row), float(score), float(cosine), tuple(legs), float(share))
+            for (paper_id, legs), row, score, cosine, share in zip(
+                found_by.items(), rows, scores, cosines, coverage, strict=True
             )
         ]
         titles = self.catalog.titles
@@ -230,7 +211,7 @@ class Retriever:
         """The stored records of the papers that made it, in ranking order."""
         records = self.index.records([c.paper_id for c in candidates])
         return [
-            Hit(record, c.score, c.similarity, c.found_by)
+            Hit(record, c.score, c.similarity, c.found_by, c.lexical)
             for record, c in zip(records, candidates, strict=True)
         ]
 

@@ -1,11 +1,15 @@
 """BM25 over the papers' text (bm25s), and the one way its text is cut into terms.
 
 Documents and questions must be cut into terms alike, or a word indexed one way is
-searched for another; `terms` is that one way, for both.
+searched for another; `terms` is that one way, for both. A question's word that no paper
+holds but that misspells one that some paper does ('uncertanty') is read as that word
+(text.closest); acronyms and code names ('SWE', 'WaveMix', 'YOLOv8') are taken as
+written, since one or two edits turn one into another.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,15 +17,30 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.text import closest
+
 if TYPE_CHECKING:
     import bm25s
 
 
 def terms(text: str) -> list[str]:
     """bm25s's terms of a text (lower-cased words, English stopwords out)."""
-    import bm25s
+    return [term for term, _ in written_terms(text)]
 
-    return bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)[0]
+
+def written_terms(text: str) -> list[tuple[str, str]]:
+    """(term, the word as written) for each of the text's terms, in order."""
+    import bm25s
+    from bm25s.stopwords import STOPWORDS_EN
+
+    words = bm25s.tokenize([text], lower=False, stopwords=[], return_ids=False, show_progress=False)
+    found = ((word.lower(), word) for word in words[0])
+    return [(term, word) for term, word in found if term not in STOPWORDS_EN]
+
+
+def plain_word(word: str) -> bool:
+    """Letters only, no capital after the first: a word a misspelling can be read into."""
+    return word.isalpha() and (len(word) < 2 or word[1:].islower())
 
 
 @dataclass(frozen=True)
@@ -68,13 +87,17 @@ class Bm25:
         if self.retriever is not None:
             self.retriever.save(str(folder), show_progress=False)
 
-    @property
+    @cached_property
     def vocabulary(self) -> dict[str, int]:
-        return self.retriever.vocab_dict if self.retriever else {}
+        """Indexed term -> column (bm25s's own '' placeholder left out)."""
+        if self.retriever is None:
+            return {}
+        return {term: column for term, column in self.retriever.vocab_dict.items() if term}
 
     def match(self, text: str) -> LexicalMatch:
         """Every paper's BM25 for the text, and the most any paper could score."""
-        known = [term for term in terms(text) if term in self.vocabulary]
+        read = (self.spelled(term, word) for term, word in written_terms(text))
+        known = [term for term in read if term in self.vocabulary]
         if not known:
             size = self.retriever.scores["num_docs"] if self.retriever else 0
             return LexicalMatch(np.zeros(size, dtype=np.float32), 0.0)
@@ -97,3 +120,20 @@ class Bm25:
         """How many papers hold a term (0: none; the word is unseen)."""
         column = self.vocabulary.get(term)
         return 0 if column is None else int(self._papers_per_term[column])
+
+    def spelled(self, term: str, written: str) -> str:
+        """The term, or the indexed term it misspells (the most common of the closest)."""
+        if term in self.vocabulary or not plain_word(written):
+            return term
+        return closest(term, self._by_frequency) or term
+
+    def idf(self, term: str) -> float:
+        """BM25's idf (Lucene's form); a term no paper holds gets the highest there is."""
+        papers = self.retriever.scores["num_docs"] if self.retriever else 0
+        holding = self.document_frequency(term)
+        return math.log(1 + (papers - holding + 0.5) / (holding + 0.5))
+
+    @cached_property
+    def _by_frequency(self) -> list[str]:
+        """Indexed terms, the ones most papers hold first: a tie goes to the common word."""
+        return sorted(self.vocabulary, key=lambda t: -self.document_frequency(t))

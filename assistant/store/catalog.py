@@ -76,6 +76,11 @@ class Catalog:
             found[key.split(" ", 1)[0]].append(key)
         return found
 
+    @cached_property
+    def last_names(self) -> list[str]:
+        """Every indexed author's (normalised) last name, the most prolific first."""
+        return sorted(self._by_last_name, key=lambda name: -len(self._by_last_name[name]))
+
     def authors_named(self, last_name: str) -> list[str]:
         """Every indexed author key with this (normalised) last name."""
         return self._by_last_name.get(last_name, [])

@@ -1,0 +1,109 @@
+"""The refusal decision: its signals, its fitted model, and what a refusal shows."""
+
+import json
+from dataclasses import fields
+from importlib.resources import files
+
+import pytest
+from keyword_corpus import PAPERS, KeywordEmbeddings
+
+from assistant import Assistant
+from assistant.answer.refusal import (
+    Evidence,
+    RefusalModel,
+    decide,
+    gather_evidence,
+    names,
+    refusal_model,
+)
+from assistant.answer.result import REFUSAL
+
+
+@pytest.fixture
+def assistant(settings) -> Assistant:
+    assistant = Assistant(settings, embeddings=KeywordEmbeddings())
+    assistant.index.upsert(PAPERS)
+    return assistant
+
+
+def evidence(assistant: Assistant, question: str) -> Evidence:
+    return gather_evidence(assistant.search(question), assistant.retriever.local)
+
+
+def test_what_reads_as_a_name():
+    found = names("Is DUQ better than AlphaFold, YOLOv8 or the Diplomacy agent by James?")
+    assert found == ["DUQ", "AlphaFold", "YOLOv8"]  # 'Diplomacy', 'James': English words
+    assert names("Summarise how DUQ estimates uncertainty.") == ["DUQ"]  # first word: never
+    assert names("It works. Mamba does too") == []  # a sentence's first word, again
+    assert names("which papers use mamba layers?") == []  # lower case, no digit: a word
+
+
+def test_names_no_indexed_paper_holds_are_unseen(assistant):
+    assert evidence(assistant, "Is DUQ better than AlphaFold or YOLOv8?").unseen == (
+        "AlphaFold",
+        "YOLOv8",
+    )
+    # A name's part the papers hold is not enough: every part must be held.
+    assert evidence(assistant, "Which agents solve SWE-uncertainty tasks?").unseen == (
+        "SWE-uncertainty",
+    )
+    # An author's name counts as held, misspelt too.
+    assert evidence(assistant, "What did Forre and Amersfort find on calibration?").unseen == ()
+
+
+def test_words_no_paper_holds_weigh_in_unknown_but_misspellings_do_not(assistant):
+    assert evidence(assistant, "temperature calibration").unknown == 0.0
+    assert evidence(assistant, "temprature calibraton").unknown == 0.0  # misspelt, still held
+    assert evidence(assistant, "tokamak plasma calibration").unknown > 0.5
+    # An acronym is taken as written: one edit from a held word is still another word.
+    assert evidence(assistant, "DUQ with PQR calibration").unknown > 0.0
+
+
+def test_the_model_reads_exactly_the_signals_evidence_gives():
+    model = refusal_model()
+    evidence = Evidence(0.5, 0.1, 0.3, 0.4, 0.0, ())
+    assert set(model.weights) == set(evidence.features())
+    assert 0 < model.threshold < 1
+    assert 0 < model.probability(evidence) < 1
+
+
+def test_more_evidence_means_a_lower_score():
+    model = refusal_model()
+    weak = Evidence(0.2, 0.02, 0.1, 0.2, 0.6, ("AlphaFold",))
+    strong = Evidence(0.7, 0.3, 0.8, 0.9, 0.0, ())
+    assert model.probability(weak) > model.threshold > model.probability(strong)
+
+
+def test_the_model_file_is_the_fitted_one():
+    data = json.loads((files("assistant.answer") / "fitted.json").read_text())
+    assert data["fitted_by"] == "evals/fit.py"
+    assert all(not name.endswith("heldout.jsonl") for name in data["fitted_on"])
+    refusal = data["refusal"]
+    assert RefusalModel.load() == RefusalModel(
+        refusal["weights"], refusal["bias"], refusal["threshold"], data["version"]
+    )
+
+
+def test_listings_and_named_papers_carry_their_own_evidence(assistant):
+    listing = assistant.search("What has Juho Lee worked on?")
+    named = assistant.search("What does Temperature Scaling find?")
+    for hits in (listing, named):
+        decision = decide(hits, assistant.retriever.local)
+        assert not decision.refuse and decision.score is None
+
+
+def test_a_refusal_says_what_is_missing_and_shows_its_numbers(assistant):
+    answer = assistant.ask("What protein structures did AlphaFold predict?")
+    assert answer.refused and answer.citations == []
+    assert answer.text == f"{REFUSAL} No indexed paper mentions 'AlphaFold'."
+    shown = answer.to_json()["evidence"]
+    assert shown["refused"] is True and shown["score"] >= shown["threshold"]
+    assert set(shown["signals"]) == {f.name for f in fields(Evidence)}
+    assert shown["signals"]["unseen"] == ["AlphaFold"]
+
+
+def test_an_answer_shows_the_numbers_it_was_not_refused_on(assistant):
+    answer = assistant.ask("How does DUQ estimate uncertainty?")
+    assert not answer.refused
+    shown = answer.to_json()["evidence"]
+    assert shown["refused"] is False and shown["score"] < shown["threshold"]
