@@ -163,3 +163,12 @@ def test_papers_named_by_their_title_come_first_and_the_rest_of_the_question_ord
     assert titles(retriever.search("tell me about temperature scaling", k=1)) == [
         "Temperature Scaling"
     ]
+
+
+def test_hnsw_and_exact_dense_search_agree_on_a_small_corpus(retriever, monkeypatch):
+    """Up to EXACT_UP_TO papers every vector is searched; above it Chroma's HNSW is."""
+    import assistant.search.retrieval as retrieval
+
+    exact = titles(retriever.search("uncertainty in one forward pass", k=4, mode="dense"))
+    monkeypatch.setattr(retrieval, "EXACT_UP_TO", 0)
+    assert titles(retriever.search("uncertainty in one forward pass", k=4, mode="dense")) == exact

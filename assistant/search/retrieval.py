@@ -34,6 +34,10 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 # (bench/fusion.py, table in bench/README.md).
 HYBRID_DENSE_WEIGHT = 0.5
 DEPTH = 50  # candidates each leg contributes
+# Up to this many papers the dense leg searches every vector: exact, the same in every
+# process (HNSW's approximate answers varied between runs), and cheap (an exact search
+# took 13-15 ms at 100k papers, so about 3 ms here); above it, Chroma's HNSW.
+EXACT_UP_TO = 20_000
 SET_DEPTH = 100  # deeper for "which papers" questions
 # A "which papers" or overview question searches deeper and hands on this many papers; the
 # answer then names those that score close enough to the best (answer/extractive.py).
@@ -133,15 +137,16 @@ class Retriever:
     def dense_leg(
         self, vector: np.ndarray, filters: Filters, depth: int
     ) -> list[tuple[str, float]]:
-        """(paper id, cosine) of the nearest papers that pass the filters: Chroma's HNSW
-        search, or, under filters, an exact search of the local vectors of the papers that
-        pass them (Chroma's filtered search takes 130-650 ms at 100k papers)."""
-        if not filters:
-            return self.index.nearest(vector.tolist(), min(depth, len(self.catalog.ids)))
+        """(paper id, cosine) of the nearest papers that pass the filters: an exact search
+        of the local vectors, or Chroma's HNSW search for an unfiltered question over more
+        than EXACT_UP_TO papers (Chroma's filtered search takes 130-650 ms at 100k papers)."""
+        if not filters and len(self.catalog.ids) > EXACT_UP_TO:
+            return self.index.nearest(vector.tolist(), depth)
         # One matmul over every paper beats gathering the rows that pass (a copy) once the
         # filter keeps more than a few thousand papers.
         cosines = self.local.vectors @ vector
-        cosines[~filters.mask(self.catalog)] = -np.inf
+        if filters:
+            cosines[~filters.mask(self.catalog)] = -np.inf
         return [(self.catalog.ids[row], cosine) for row, cosine in _nearest(cosines, depth)]
 
     def bm25_leg(
