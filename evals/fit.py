@@ -12,9 +12,10 @@ half) it makes the question standalone as the offline chain does and searches it
                   lowest that refuses at most MAX_WRONGLY_REFUSED of each set's answerable
                   questions (the target), C the one that then refuses the most of the
                   questions the papers cannot answer. The model is fitted on every case.
-    list_margin   a "which papers" or overview answer lists the papers whose fused score is
-                  within this of the best one's: the margin with the best mean F1 of listed
-                  against expected papers.
+    list_margin,  a "which papers" or overview answer lists the papers whose fused score is
+    list_support  within list_margin of the best one's and whose title or best abstract
+                  sentence holds at least list_support of the topic's content words: the
+                  pair with the best mean F1 of listed against expected papers.
     close_margin  a single-paper answer names the best two or three papers as the closest
                   matches when their fused scores are within this of the best one's: the
                   margin with the best mean F1 of cited against expected papers.
@@ -38,7 +39,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from assistant.answer.conversation import standalone_question
-from assistant.answer.extractive import CLOSE_AT_MOST
+from assistant.answer.extractive import CLOSE_AT_MOST, support
 from assistant.answer.refusal import gather_evidence
 from assistant.api import Assistant
 from assistant.evaluation.dataset import load_dataset
@@ -54,6 +55,7 @@ FOLDS = 5
 SEED = 20261129
 STRENGTHS = (1.0, 0.3, 0.1, 0.03)  # C: the inverse strength of the L2 penalty
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3)
+SUPPORTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # shares of the topic's words
 
 
 def tune_sets() -> list[Path]:
@@ -81,7 +83,9 @@ def collect(assistant: Assistant, paths: list[Path]) -> dict:
             expected = {normalise_title(t) for t in case.expected_titles}
             ranked = [(h.score, normalise_title(h.paper.title) in expected) for h in hits]
             if question.wants_all:
-                found["lists"].append((ranked, len(expected)))
+                backed = [support(question.query, h) for h in hits]
+                listed = [(s, b, hit) for (s, hit), b in zip(ranked, backed, strict=True)]
+                found["lists"].append((listed, len(expected)))
             elif question.intent is Intent.DETAIL:
                 found["singles"].append((ranked, len(expected)))
     return found
@@ -92,15 +96,19 @@ def f1(chosen: list[bool], expected: int) -> float:
     return 2 * right / (len(chosen) + expected) if chosen else 0.0
 
 
-def list_f1(cases: list, margin: float) -> float:
+def list_f1(cases: list, rule: tuple[float, float]) -> float:
+    margin, least = rule
     scores = []
-    for ranked, expected in cases:
-        best = max(score for score, _ in ranked)
-        scores.append(f1([hit for score, hit in ranked if score >= best - margin], expected))
+    for listed, expected in cases:
+        best = max(score for score, _, _ in listed)
+        within = [(backed, hit) for score, backed, hit in listed if score >= best - margin]
+        kept = [hit for backed, hit in within if backed >= least] or [within[0][1]]
+        scores.append(f1(kept, expected))
     return float(np.mean(scores))
 
 
-def close_f1(cases: list, margin: float) -> float:
+def close_f1(cases: list, rule: tuple[float]) -> float:
+    (margin,) = rule
     scores = []
     for ranked, expected in cases:
         best = ranked[0][0]
@@ -109,16 +117,16 @@ def close_f1(cases: list, margin: float) -> float:
     return float(np.mean(scores))
 
 
-def fit_margin(name: str, cases: list, score, before: float) -> float:
-    """The grid's best margin on all cases, if picking it beats the decision before under
-    cross-validation; else the margin that keeps the decision before."""
+def fit_rule(name: str, cases: list, score, grid: list[tuple], before: tuple) -> tuple:
+    """The grid's best rule on all cases, if picking it beats the decision before under
+    cross-validation; else the rule that keeps the decision before."""
     held, kept = [], []
     for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(cases):
-        picked = max(MARGINS, key=lambda m: score([cases[i] for i in train], m))
+        picked = max(grid, key=lambda rule: score([cases[i] for i in train], rule))
         held.append(score([cases[i] for i in test], picked))
         kept.append(score([cases[i] for i in test], before))
     better = np.mean(held) > np.mean(kept)
-    final = max(MARGINS, key=lambda m: score(cases, m)) if better else before
+    final = max(grid, key=lambda rule: score(cases, rule)) if better else before
     print(f"{name}: {len(cases)} tune cases; cross-validated F1 {np.mean(held):.3f} against "
           f"{np.mean(kept):.3f} for the decision before; chosen {final}")  # fmt: skip
     return final
@@ -208,9 +216,13 @@ def main() -> None:
         "fitted_on": [p.name for p in paths],
         "date": date.today().isoformat(),
         "refusal": fit_refusal(found["names"], x, y, sets),
-        "list_margin": fit_margin("list_margin", found["lists"], list_f1, before=1.0),
-        "close_margin": fit_margin("close_margin", found["singles"], close_f1, before=0.0),
     }
+    lists = [(margin, least) for margin in MARGINS for least in SUPPORTS]
+    margin, least = fit_rule(
+        "list_margin, list_support", found["lists"], list_f1, lists, (1.0, 0.0)
+    )
+    (close,) = fit_rule("close_margin", found["singles"], close_f1, [(m,) for m in MARGINS], (0.0,))
+    fitted |= {"list_margin": margin, "list_support": least, "close_margin": close}
     FITTED.write_text(json.dumps(fitted, indent=2) + "\n")
     print(f"\nwrote {FITTED.relative_to(ROOT)}")
 

@@ -233,3 +233,16 @@ def test_when_no_paper_stands_out_the_closest_two_or_three_are_named(settings, m
     assert 2 <= len(answer.citations) <= 3 and answer.unsupported == []
     monkeypatch.setitem(fitted(), "close_margin", 0.0)
     assert len(make(settings).ask("How does DUQ estimate uncertainty?").citations) == 1
+
+
+def test_a_list_names_only_papers_whose_own_words_back_the_topic(settings, wide_lists, monkeypatch):
+    from assistant.answer.extractive import support
+    from assistant.answer.fitted import fitted
+
+    monkeypatch.setitem(fitted(), "list_support", 0.5)
+    assistant = make(settings)
+    answer = assistant.ask("Which papers study calibration?")
+    listed = {c.paper.title for c in answer.citations}
+    assert "Scenes as Fields" not in listed and "Temperature Scaling" in listed
+    hits = assistant.search("Which papers study calibration?")
+    assert all(support("calibration", h) >= 0.5 for h in hits if h.paper.title in listed)

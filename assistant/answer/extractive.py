@@ -2,7 +2,8 @@
 
 It shapes the answer to the question's intent (search/intent.py): a list of the papers
 that qualify for "which papers" and overview questions (those scoring within a fitted
-margin of the best), two papers side by side for a comparison, the author list for "who
+margin of the best whose title or one sentence holds a fitted share of the topic's
+words), two papers side by side for a comparison, the author list for "who
 wrote", and for anything else the sentence that holds the number or name asked for,
 first, or, when no paper stands out (the best two or three within another fitted
 margin), each of them with its best sentence. It cites only the numbered papers it was
@@ -17,7 +18,7 @@ from assistant.answer.fitted import fitted
 from assistant.search.intent import Intent, asks_for_a_number
 from assistant.search.question import Question
 from assistant.search.retrieval import Hit
-from assistant.text import content_words, overlap, split_sentences
+from assistant.text import best_sentence, content_words, overlap, split_sentences
 
 CLOSE_AT_MOST = 3  # papers a close call names
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
@@ -34,8 +35,11 @@ def offline_answer(reading: Question, hits: list[Hit]) -> str:
         lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
     elif intent.wants_all:
-        listed = _within(hits, fitted()["list_margin"], len(hits))
-        body = f"{_count(listed)}:\n" + _lines(question, hits, listed)
+        within = _within(hits, fitted()["list_margin"], len(hits))
+        listed = [
+            n for n in within if support(reading.query, hits[n - 1]) >= fitted()["list_support"]
+        ]
+        body = f"{_count(listed)}:\n" + _lines(question, hits, listed or within[:1])
     elif intent is Intent.AUTHORS:
         paper = hits[0].paper
         if paper.authors:
@@ -58,6 +62,12 @@ def offline_answer(reading: Question, hits: list[Hit]) -> str:
     else:
         body = " ".join(cite(s, 1) for s in _best_sentences(question, hits[0], 2))
     return f"{body}\n\n{OFFLINE_NOTE}"
+
+
+def support(topic: str, hit: Hit) -> float:
+    """How well the paper's own words back the topic: the share of the topic's content
+    words its title or its best abstract sentence holds."""
+    return max(overlap(topic, hit.paper.title), best_sentence(topic, hit.paper.abstract)[1])
 
 
 def _lines(question: str, hits: list[Hit], places: list[int]) -> str:
