@@ -1,5 +1,6 @@
 """Offline evaluation (`assistant eval`): datasets, the mock LLM, running cases through
-`Assistant.stream`, metrics, reports with plots, and the threshold gate.
+`Assistant.stream` (run.py), the summary of the scored cases, metrics, reports with plots,
+and the threshold gate.
 
 Imports: `assistant.api` and the rooms below it; nothing imports evaluation but the CLI.
 """

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.evaluation.run import EvalResult, K
+from assistant.evaluation.run import EvalResult
+from assistant.evaluation.summary import K
 from ingest.records import normalise_title
 
 EXCERPT = 400  # characters of a failing case's answer shown in the report

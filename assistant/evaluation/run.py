@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer.refusal import refusal_model
 from assistant.answer.result import Answer
 from assistant.api import Assistant
 from assistant.errors import AssistantError, NotIndexed
@@ -22,17 +21,13 @@ from assistant.evaluation.dataset import EvalCase, load_dataset
 from assistant.evaluation.metrics import (
     citation_precision,
     citation_recall,
-    mean,
     mentions_all,
     ndcg_at_k,
-    percentile,
     recall_at_k,
     reciprocal_rank,
-    refusal_curve,
-    refusal_scores,
-    summarise,
 )
 from assistant.evaluation.mock import CURRENT_CASE, MockChatModel
+from assistant.evaluation.summary import K, summary_of
 from assistant.resources import data_folder
 from assistant.search.filters import Filters
 from assistant.search.retrieval import MODES, Mode
@@ -42,24 +37,10 @@ from ingest.records import normalise_title
 EVALS = data_folder("evals")
 DEV_SET = EVALS / "datasets" / "dev.jsonl"
 LLM_MODES = ("mock", "offline", "openai")
-K = 10  # retrieval is scored on the top 10, as the answer's context holds 10 papers
-RETRIEVAL_KEYS = (
-    "retrieval_recall@1",
-    "retrieval_recall@5",
-    "retrieval_recall@10",
-    "mrr",
-    "ndcg@10",
-)
-ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused")
-# Cases are also grouped by how hard they are for keyword lookup: the rank of the best-placed
-# expected paper when the standalone question is searched by BM25 alone over every paper.
-HARDNESS = ((1, "1"), (10, "2-10"))  # anything lower, or no shared term at all: "11+"
 # Types whose expected_titles may not list every paper that qualifies, so citing an
 # unlisted paper is not an error: citation precision is None for them. Topic and theme
 # lists were found by reading every abstract, so their precision is scored.
 OPEN_SET_TYPES = frozenset({"metadata"})
-GROUPS = ("type", "bm25_rank", "type_bm25_rank")
-
 Progress = Callable[[int, int], None]
 
 
@@ -127,7 +108,7 @@ def run_eval(
     backends = sorted({row["backend"] for row in rows if row["backend"]})
     config = {**(config or {}), "cases": len(rows), "retrieval": retrieval}
     config["backend"] = ", ".join(backends)
-    return EvalResult(config, rows, _summary(rows, modes))
+    return EvalResult(config, rows, summary_of(rows, modes))
 
 
 def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> dict:
@@ -166,20 +147,6 @@ def _bm25_rank(assistant: Assistant, question: str, case: EvalCase) -> int | Non
     wanted = {normalise_title(title) for title in case.expected_titles}
     titles = (catalog.titles[catalog.row_of[paper_id]] for paper_id, _ in ranking)
     return next((n for n, t in enumerate(titles, 1) if normalise_title(t) in wanted), None)
-
-
-def hardness(rank: int | None) -> str:
-    """'1', '2-10' or '11+' (which takes a target that shares no term with the question)."""
-    return next((label for top, label in HARDNESS if rank is not None and rank <= top), "11+")
-
-
-def _groups(row: dict) -> dict:
-    """What a row is grouped by in the summary: type, and for answerable cases how hard it
-    is for keyword lookup, alone and within its type."""
-    if not row["answerable"]:
-        return {"type": row["type"]}
-    level = hardness(row["bm25_rank"])
-    return {"type": row["type"], "bm25_rank": level, "type_bm25_rank": f"{row['type']} {level}"}
 
 
 def _describe(
@@ -271,79 +238,3 @@ def _below_one(value: float | None) -> bool:
 def _missing(expected: set[str], found: list[str]) -> str:
     have = {normalise_title(title) for title in found}
     return "; ".join(sorted(t for t in expected if normalise_title(t) not in have))
-
-
-def _summary(rows: list[dict], modes: Sequence[Mode]) -> dict:
-    scored = [_groups(row) | row["metrics"] for row in rows]
-    latencies = [row["latency_ms"] for row in rows]
-    retrieval = {mode: _retrieval_summary(rows, mode) for mode in modes}
-    refusal = refusal_scores((not r["answerable"], r["refused"]) for r in rows)
-    answered = refusal["tn"] + refusal["fp"]
-    return {
-        **_rounded(summarise(scored, RETRIEVAL_KEYS + ANSWER_KEYS, GROUPS)),
-        "retrieval": retrieval,
-        "retrieval_gap": _rounded(_gap_to_best_baseline(retrieval, modes)),
-        "refusal": _rounded(refusal),
-        "refusal_curve": _rounded(_refusal_curve(rows)),
-        "checks": {
-            "citations_outside": sum(row["citations_outside"] for row in rows),
-            "citations_dropped": sum(row["citations_dropped"] for row in rows),
-            "unsupported_sentences": sum(len(row["unsupported"]) for row in rows),
-            "llm_fallbacks": sum(row["notice"] is not None for row in rows),
-            "errors": sum(row["error"] is not None for row in rows),
-            "failing_cases": sum(bool(row["failures"]) for row in rows),
-            "answerable_refused_rate": _rounded(refusal["fp"] / answered if answered else None),
-        },
-        "latency_ms": {
-            "p50": _rounded(percentile(latencies, 50), 1),
-            "p95": _rounded(percentile(latencies, 95), 1),
-        },
-    }
-
-
-def _gap_to_best_baseline(retrieval: dict, modes: Sequence[Mode]) -> dict:
-    """Per type, the configured mode's recall@5 minus the better of the other modes' (the
-    baselines), and the worst of these: a fused ranking should never fall far below the
-    better single leg."""
-    configured, *baselines = modes
-    by_type = {}
-    for kind, scores in retrieval[configured]["by_type"].items():
-        own = scores["retrieval_recall@5"]
-        best = max(
-            (retrieval[m]["by_type"][kind]["retrieval_recall@5"] for m in baselines),
-            key=lambda value: -1.0 if value is None else value,
-        )
-        if own is not None and best is not None:
-            by_type[kind] = own - best
-    return {"worst": min(by_type.values(), default=None), "by_type": by_type}
-
-
-def _refusal_curve(rows: list[dict]) -> dict:
-    """The refusal decision's precision-recall curve over these cases, and the threshold it
-    runs at. A case the decision never scores (a filter listing, a named title) counts as
-    a score of 0."""
-    scored = [(not row["answerable"], row["refusal_score"] or 0.0) for row in rows]
-    thresholds = [round(0.05 * step, 2) for step in range(1, 20)]
-    return refusal_curve(scored, thresholds) | {"operating_point": refusal_model().threshold}
-
-
-def _retrieval_summary(rows: list[dict], mode: Mode) -> dict:
-    """One retrieval mode's metrics overall and per group, and its recall@k for k = 1..10."""
-    scored = [_groups(row) | row["retrieval"][mode] for row in rows]
-    curve = [
-        mean(recall_at_k(row["retrieved"][mode], row["expected"], k) for row in rows)
-        for k in range(1, K + 1)
-    ]
-    summary = summarise(scored, RETRIEVAL_KEYS, GROUPS)
-    return _rounded(summary) | {"recall_at_k": _rounded(curve)}
-
-
-def _rounded(value, places: int = 4):
-    """Floats rounded for the report, inside dicts and lists too; everything else as is."""
-    if isinstance(value, float):
-        return round(value, places)
-    if isinstance(value, dict):
-        return {key: _rounded(item, places) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_rounded(item, places) for item in value]
-    return value
