@@ -120,19 +120,15 @@ class Retriever:
             legs["bm25"] = self.bm25_leg(lexical, applied, depth)
         if question.named:  # papers named by their title: in the ranking whatever their score
             legs["title"] = [(self.catalog.ids[row], 1.0) for row in question.named]
-        ranked = ranked_all = self._rank(legs, vector, lexical, mode)
+        ranked = self._rank(legs, vector, lexical, mode)
         similarities = sorted((c.similarity for c in ranked), reverse=True)
         others = similarities[4:15]
         peak = similarities[0] - sum(others) / len(others) if others else 1.0
-        ranked = ranked[: SET_MAX if question.wants_all else k]
-        named = [c for c in ranked_all if "title" in c.found_by]  # first, in score order
-        others = [c for c in ranked if "title" not in c.found_by]
-        ranked = named + (others if question.wants_all else others[: k - len(named)])
-        return Hits(self._hits(ranked), question, applied, mode, peak)
-
-    def document_frequency(self, term: str) -> int:
-        """How many indexed papers hold a BM25 term (0: none; the word is unseen)."""
-        return self.local.bm25.document_frequency(term)
+        named = [c for c in ranked if "title" in c.found_by]  # first, in score order
+        limit = SET_MAX if question.wants_all else k
+        top = [c for c in ranked[:limit] if "title" not in c.found_by]
+        kept = named + (top if question.wants_all else top[: k - len(named)])
+        return Hits(self._hits(kept), question, applied, mode, peak)
 
     def dense_leg(
         self, vector: np.ndarray, filters: Filters, depth: int

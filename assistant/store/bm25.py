@@ -1,7 +1,8 @@
 """BM25 over the papers' text (bm25s), and the one way its text is cut into terms.
 
 Documents and questions must be cut into terms alike, or a word indexed one way is
-searched for another; `terms` is that one way, for both. A question's word that no paper
+searched for another; `written_terms` is that one way for questions, and `Bm25.build`
+cuts documents with the same bm25s tokenizer and stopwords. A question's word that no paper
 holds but that misspells one that some paper does ('uncertanty') is read as that word
 (text.closest); acronyms and code names ('SWE', 'WaveMix', 'YOLOv8') are taken as
 written, since one or two edits turn one into another.
@@ -21,11 +22,6 @@ from assistant.text import closest
 
 if TYPE_CHECKING:
     import bm25s
-
-
-def terms(text: str) -> list[str]:
-    """bm25s's terms of a text (lower-cased words, English stopwords out)."""
-    return [term for term, _ in written_terms(text)]
 
 
 def written_terms(text: str) -> list[tuple[str, str]]:
@@ -63,6 +59,7 @@ class Bm25:
 
     def __init__(self, retriever: bm25s.BM25 | None) -> None:
         self.retriever = retriever
+        self._spellings: dict[tuple[str, str], str] = {}  # a question is read several times
 
     @classmethod
     def build(cls, texts: list[str]) -> Bm25:
@@ -125,7 +122,9 @@ class Bm25:
         """The term, or the indexed term it misspells (the most common of the closest)."""
         if term in self.vocabulary or not plain_word(written):
             return term
-        return closest(term, self._by_frequency) or term
+        if (term, written) not in self._spellings:
+            self._spellings[term, written] = closest(term, self._by_frequency) or term
+        return self._spellings[term, written]
 
     def idf(self, term: str) -> float:
         """BM25's idf (Lucene's form); a term no paper holds gets the highest there is."""
