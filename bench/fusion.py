@@ -2,7 +2,8 @@
 made by cross-validation on the tune cases alone.
 
 For every answerable case of every set (follow-ups made standalone as the offline chain
-does; filter-only questions have nothing to fuse) it scores each leg once, takes each
+does; questions answered by filters alone, or naming papers by their title, which come
+first whatever the fusion, have nothing to fuse) it scores each leg once, takes each
 leg's top 50 as the candidates, and ranks them by each rule:
 
     dense, bm25         one leg alone (the baselines)
@@ -46,7 +47,6 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.metrics import mean, recall_at_k
 from assistant.search.question import read_question
 from assistant.settings import Settings
-from assistant.store.bm25 import terms
 
 DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
 DEPTH = 50
@@ -105,29 +105,26 @@ for k in (5, 20, 60):
 def collect(assistant: Assistant, set_name: str, path: Path) -> list[Legs]:
     retriever = assistant.retriever
     local, catalog = retriever.local, retriever.catalog
-    scores = local.bm25.retriever.scores
-    columns = np.split(scores["data"], scores["indptr"][1:-1])
-    term_best = np.array([column.max(initial=0.0) for column in columns])
     found = []
     for case in load_dataset(path):
         if not case.answerable:
             continue
         history = [{"role": t.role, "content": t.content} for t in case.history]
         question = read_question(standalone_question(case.question, history), catalog)
-        if question.topic_free:
+        if question.topic_free or question.named:  # answered by filters, or by titles first
             continue
         vector = np.asarray(retriever.embed_query(question.query), dtype=np.float32)
-        known = [t for t in terms(question.query) if t in local.bm25.vocabulary]
         cosine = local.vectors @ vector
-        bm25 = local.bm25.retriever.get_scores(known) if known else np.zeros_like(cosine)
+        lexical = local.bm25.match(question.query)  # the product's own BM25 reading
+        bm25 = lexical.scores
         allowed = question.filters.mask(catalog) if question.filters else np.ones(len(cosine), bool)
         dense_top = np.argsort(-np.where(allowed, cosine, -np.inf))[:DEPTH]
         bm25_top = np.argsort(-np.where(allowed, bm25, -np.inf))[:DEPTH]
         rows = np.array(sorted(set(dense_top) | {r for r in bm25_top if bm25[r] > 0}))
-        best_possible = float(sum(term_best[local.bm25.vocabulary[t]] for t in set(known)))
         found.append(
             Legs(set_name, case.type, case.id, case.expected_titles,
-                 [catalog.titles[r] for r in rows], cosine[rows], bm25[rows], best_possible)
+                 [catalog.titles[r] for r in rows], cosine[rows], bm25[rows],
+                 lexical.best_possible)
         )  # fmt: skip
     return found
 
