@@ -37,13 +37,15 @@ def installed(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("wheel")
     run([uv, "build", "--wheel", "--offline", "--out-dir", root / "dist", REPO])
     (wheel,) = (root / "dist").glob("paper_assistant-*.whl")
-    requirements = root / "requirements.txt"
-    export = [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"]
-    run([*export, "--output-file", requirements], cwd=REPO)
-    run([uv, "venv", "--offline", "--python", sys.executable, root / "venv"])
-    python = root / "venv" / "bin" / "python"
-    install = [uv, "pip", "install", "--offline", "--no-deps", "--python", python]
-    run([*install, "-r", requirements, wheel])
+    # The locked dependencies by `uv sync` (it finds them in the cache by the lock's URLs;
+    # `uv pip install -r` would need index pages that a fresh cache does not hold), then
+    # the wheel itself, alone.
+    venv = root / "venv"
+    run([uv, "venv", "--offline", "--python", sys.executable, venv])
+    locked = [uv, "sync", "--frozen", "--offline", "--no-dev", "--no-install-project"]
+    run(locked, cwd=REPO, env=os.environ | {"UV_PROJECT_ENVIRONMENT": str(venv)})
+    python = venv / "bin" / "python"
+    run([uv, "pip", "install", "--offline", "--no-deps", "--python", python, wheel])
     away = root / "elsewhere"
     away.mkdir()
     hidden = ("OPENAI_", "ASSISTANT_", "PYTHONPATH", "VIRTUAL_ENV")
