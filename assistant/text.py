@@ -1,9 +1,11 @@
-"""Sentences of abstracts and how well they match a question or a claim.
+"""Words, and sentences of abstracts and how well they match a question or a claim.
 
-Shared by the offline answerer (which quotes the best sentences) and the citation
-check (which looks for the abstract sentence that supports each cited claim).
-Matching is lexical and deterministic: content words, compared on their first
-letters so 'calibrate' meets 'calibration'.
+The one way text is cut into words (`tokens`), and the one stopword list: BM25 indexes
+documents and reads questions with them, question reading finds titles and topic words
+with them, and the refusal signals weigh words and spot names with them. The offline
+answerer (which quotes the best sentences) and the citation check (which looks for the
+abstract sentence that supports each cited claim) match on content words, compared on
+their first letters so 'calibrate' meets 'calibration'.
 """
 
 from __future__ import annotations
@@ -17,20 +19,32 @@ _SENTENCE_END = re.compile(
     r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bet al\.)(?<!\bFig\.)(?<!\bvs\.)(?<=[.!?])\s+"
     r"(?=[A-Z0-9$\\(\"'])"
 )
-_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+# A word is a run of letters and digits: hyphens and apostrophes split ('self-supervised'
+# is 'self' and 'supervised', as BM25 analysers do), so a question's 'self supervised'
+# meets an abstract's 'self-supervised'.
+_WORD = re.compile(r"[^\W_]+")
+# Lucene's English stopwords (bm25s's too): words that carry no meaning of their own, which
+# no stage indexes, searches or matches.
 STOPWORDS = frozenset(
-    "a about above after again against all also am an and any are as at be because been before "
-    "being below between both but by can could did do does doing down during each few for from "
-    "further had has have having he her here hers him his how i if in into is it its itself just "
-    "me more most my no nor not now of off on once only or other our out over own paper papers "
-    "same she should so some such than that the their them then there these they this those "
-    "through to too under until up very via was we were what when where which while who whom "
-    "why will with would you your study studies work works propose proposed show shows use used "
-    "using based new approach method methods model models result results "
-    # words that frame a request about the collection rather than name a topic: with them
-    # and the filters gone, nothing left means "list what passes the filters"
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split()
+)
+# Words that name no topic: the rest of English's function words, research in general
+# ('method', 'results'), and the words that frame a request about the collection ('which
+# papers', 'authored', 'listed'). BM25 keeps them, weighed by how rare they are (a paper's
+# 'two-player' or 'session types' is its topic); content words, and with them the support
+# of a sentence and the refusal's unknown words, leave them out; and a question holding
+# nothing else once its filters are read asks to list what passes them.
+TOPICLESS = STOPWORDS | frozenset(
+    "about above after again against all also am any because been before being below between "
+    "both can could did do does doing down during each few from further had has have having "
+    "he her here hers him his how i its itself just me more most my nor now off once only "
+    "other our out over own same she should so some than them those through too under until "
+    "up very via we were what when where which while who whom why would you your "
+    "paper papers study studies work works propose proposed show shows use used using based "
+    "new approach method methods model models result results "
     "appear appears article articles author authored authors co coauthor coauthored "
-    "co-author co-authored collection every find give indexed list listed listing listings "
+    "collection every find give indexed list listed listing listings "
     "one ones page pages preprint preprints publication publications publish published "
     "session since three two whose worked working write wrote written year years".split()
 )
@@ -65,14 +79,26 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def tokens(text: str) -> list[re.Match]:
+    """The text's words as written, with where they stand: the one way text is cut."""
+    return list(_WORD.finditer(text))
+
+
 def words(text: str) -> list[str]:
-    """The text's words, lower-cased, in order: the one way the question is cut into words."""
+    """The text's words, lower-cased, in order."""
     return [w.lower() for w in _WORD.findall(text)]
 
 
+def terms(text: str) -> list[tuple[str, str]]:
+    """(term, the word as written) for each word that BM25 indexes and searches: two
+    characters or more, and not a stopword."""
+    found = ((match.group().lower(), match.group()) for match in _WORD.finditer(text))
+    return [(term, word) for term, word in found if len(term) > 1 and term not in STOPWORDS]
+
+
 def content_words(text: str) -> set[str]:
-    """Lower-cased words that carry meaning, cut to their stem; numbers are kept whole."""
-    return {w if w[0].isdigit() else w[:STEM] for w in words(text) if w not in STOPWORDS}
+    """Lower-cased words that name a topic, cut to their stem; numbers are kept whole."""
+    return {w if w[0].isdigit() else w[:STEM] for w in words(text) if w not in TOPICLESS}
 
 
 def overlap(claim: str, evidence: str) -> float:

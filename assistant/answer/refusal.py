@@ -30,12 +30,11 @@ from functools import cache
 
 from assistant.answer.fitted import fitted
 from assistant.search.retrieval import Hits
-from assistant.store.bm25 import plain_word, written_terms
+from assistant.store.bm25 import plain_word
 from assistant.store.sidecar import SideIndex
-from assistant.text import STOPWORDS, best_sentence, closest, english_words
+from assistant.text import TOPICLESS, best_sentence, closest, english_words, terms, tokens
 
 TOP = 3  # papers whose words and sentences count as the evidence
-_WORD = re.compile(r"[A-Za-z][\w-]*")
 _SENTENCE_START = re.compile(r"(^|[.?!:;]\s*|\n)\W*$")
 
 
@@ -138,11 +137,12 @@ def decide(hits: Hits, local: SideIndex) -> Decision:
 
 def names(text: str) -> list[str]:
     """Words that read as names: with a digit, a capital inside ('AlphaFold', 'DPO'), or
-    capitalised and not a whole English word; never the first word of a sentence."""
+    capitalised and not a whole English word; never the first word of a sentence. Words
+    joined by hyphens are one name ('SWE-bench', 'GPT-4')."""
     found = []
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if _SENTENCE_START.search(text[: match.start()]):
+    for start, end in _hyphen_runs(text):
+        word = text[start:end]
+        if not word[0].isalpha() or _SENTENCE_START.search(text[:start]):
             continue
         inner_capital = any(c.isupper() for c in word[1:])
         digit = any(c.isdigit() for c in word)
@@ -150,6 +150,17 @@ def names(text: str) -> list[str]:
         if inner_capital or digit or capitalised:
             found.append(word)
     return list(dict.fromkeys(found))
+
+
+def _hyphen_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of words joined by single hyphens."""
+    runs: list[tuple[int, int]] = []
+    for match in tokens(text):
+        if runs and text[runs[-1][1] : match.start()] == "-":
+            runs[-1] = (runs[-1][0], match.end())
+        else:
+            runs.append((match.start(), match.end()))
+    return runs
 
 
 class _Holdings:
@@ -170,12 +181,12 @@ class _Holdings:
         """A name is held when every part of it (of three letters or more) is."""
         return all(
             self.holds(term, word)
-            for term, word in written_terms(name)
+            for term, word in terms(name)
             if len(term) >= 3 and not term.isdigit()
         )
 
     def unknown_share(self, text: str) -> float:
-        weighed = [(term, word) for term, word in written_terms(text) if term not in STOPWORDS]
+        weighed = [(term, word) for term, word in terms(text) if term not in TOPICLESS]
         weights = [self.bm25.idf(self.bm25.spelled(term, word)) for term, word in weighed]
         total = sum(weights)
         unknown = sum(

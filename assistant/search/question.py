@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
 from assistant.search.intent import Intent, list_phrase, read_intent
 from assistant.store.catalog import Catalog
-from assistant.text import STOPWORDS, content_words, words
+from assistant.text import content_words, tokens
 from ingest.records import normalise_name, normalise_title
 
 YEAR = r"((?:19|20)\d\d)"
@@ -64,7 +64,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
-    topic_free = bool(filters) and all(w in STOPWORDS for w in words(rest))
+    topic_free = bool(filters) and not content_words(rest)
     framing = list_phrase(rest)
     if framing:  # "which papers" says nothing about the topic; it only blurs the vector
         rest = _cut(rest, framing)
@@ -78,18 +78,18 @@ def _read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:
     """Indexed papers the text names by their whole title (of two words or more), in order,
     and the text without those titles: a follow-up rewritten as "<titles> - which of those
     is about safety?" searches its own words among exactly those papers."""
-    tokens = list(re.finditer(r"[^\W_]+", text))
-    keys = [normalise_title(token.group()) for token in tokens]
+    found = tokens(text)
+    keys = [normalise_title(token.group()) for token in found]
     named: list[int] = []
     spans: list[tuple[int, int]] = []
     start = 0
-    while start < len(tokens):
-        longest = min(catalog.longest_title, len(tokens) - start)
+    while start < len(found):
+        longest = min(catalog.longest_title, len(found) - start)
         for length in range(longest, 1, -1):
             row = catalog.row_titled.get(" ".join(keys[start : start + length]))
             if row is not None:
                 named.append(row)
-                spans.append((tokens[start].start(), tokens[start + length - 1].end()))
+                spans.append((found[start].start(), found[start + length - 1].end()))
                 start += length
                 break
         else:
@@ -215,9 +215,7 @@ def _misspelt_authors(
 def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:
     """A bare last name counts only when it is capitalised, not a common word, and names
     one indexed author: 'Risteski' yes, 'Long' or 'Wang' no."""
-    return (
-        len(keys) == 1 and word[:1].isupper() and len(word) >= 4 and word.lower() not in STOPWORDS
-    )
+    return len(keys) == 1 and word[:1].isupper() and len(word) >= 4 and bool(content_words(word))
 
 
 def _cut(text: str, match: re.Match) -> str:

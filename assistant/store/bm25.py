@@ -1,8 +1,8 @@
-"""BM25 over the papers' text (bm25s), and the one way its text is cut into terms.
+"""BM25 over the papers' text (bm25s).
 
-Documents and questions must be cut into terms alike, or a word indexed one way is
-searched for another; `written_terms` is that one way for questions, and `Bm25.build`
-cuts documents with the same bm25s tokenizer and stopwords. A question's word that no paper
+Documents and questions are cut into terms alike, by `text.terms` (the project's one
+tokenizer and stopword list), or a word indexed one way would be searched for another.
+A question's word that no paper
 holds but that misspells one that some paper does ('uncertanty') is read as that word
 (text.closest); acronyms and code names ('SWE', 'WaveMix', 'YOLOv8') are taken as
 written, since one or two edits turn one into another.
@@ -18,20 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.text import closest
+from assistant.text import closest, terms
 
 if TYPE_CHECKING:
     import bm25s
-
-
-def written_terms(text: str) -> list[tuple[str, str]]:
-    """(term, the word as written) for each of the text's terms, in order."""
-    import bm25s
-    from bm25s.stopwords import STOPWORDS_EN
-
-    words = bm25s.tokenize([text], lower=False, stopwords=[], return_ids=False, show_progress=False)
-    found = ((word.lower(), word) for word in words[0])
-    return [(term, word) for term, word in found if term not in STOPWORDS_EN]
 
 
 def plain_word(word: str) -> bool:
@@ -68,8 +58,7 @@ class Bm25:
         import bm25s
 
         retriever = bm25s.BM25()
-        tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False)
-        retriever.index(tokens, show_progress=False)
+        retriever.index([[term for term, _ in terms(text)] for text in texts], show_progress=False)
         return cls(retriever)
 
     @classmethod
@@ -93,7 +82,7 @@ class Bm25:
 
     def match(self, text: str) -> LexicalMatch:
         """Every paper's BM25 for the text, and the most any paper could score."""
-        read = (self.spelled(term, word) for term, word in written_terms(text))
+        read = (self.spelled(term, word) for term, word in terms(text))
         known = [term for term in read if term in self.vocabulary]
         if not known:
             size = self.retriever.scores["num_docs"] if self.retriever else 0

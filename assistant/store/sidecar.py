@@ -16,7 +16,7 @@ import numpy as np
 from assistant.store.bm25 import Bm25
 from assistant.store.catalog import Catalog
 
-FORMAT = 2  # bump when what the folder holds changes, so old folders are rebuilt
+FORMAT = 3  # bump when what the folder holds changes, so old folders are rebuilt
 
 
 def fingerprint(versions: dict[str, str]) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from assistant.answer.result import Answer
 from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
-from assistant.text import STOPWORDS
+from assistant.text import TOPICLESS
 from assistant.web.views import answer_markdown, filters_markdown, paper_html, sources_html
 from ingest.errors import IngestError
 
@@ -224,13 +224,13 @@ class PaperApp:
         papers known by a short name ('DAVA: Disentangling ...')."""
         titles = self.assistant.retriever.catalog.titles
         words = [[w.lower() for w in re.findall(r"[A-Za-z][\w-]+", t)] for t in titles]
-        counts = Counter(w for title in words for w in title if w not in STOPWORDS)
+        counts = Counter(w for title in words for w in title if w not in TOPICLESS)
         common = {w for w, _ in counts.most_common(EXAMPLE_COMMON_WORDS)}
         pairs = Counter(
             f"{a} {b}"
             for title in words
             for a, b in itertools.pairwise(title)
-            if not {a, b} & (STOPWORDS | common)
+            if not {a, b} & (TOPICLESS | common)
         )
         named = sorted(t.split(":")[0] for t in titles if re.match(r"^[A-Z]\w*[A-Z][\w-]*: ", t))
         return [f"Which papers study {pair}?" for pair, _ in pairs.most_common(2)] + [
