@@ -17,6 +17,7 @@ _SENTENCE_END = re.compile(
     r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bet al\.)(?<!\bFig\.)(?<!\bvs\.)(?<=[.!?])\s+"
     r"(?=[A-Z0-9$\\(\"'])"
 )
+_PIECE_END = re.compile(rf"\n|{_SENTENCE_END.pattern}")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 STOPWORDS = frozenset(
     "a about above after again against all also am an and any are as at be because been before "
@@ -63,6 +64,17 @@ def closest(word: str, choices: Sequence[str]) -> str | None:
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The text cut after each sentence and each line, the whitespace kept, so the pieces
+    join back into the text. Every piece but the last is complete: more text cannot
+    change where it ends."""
+    pieces, start = [], 0
+    for found in _PIECE_END.finditer(text):
+        pieces.append(text[start : found.end()])
+        start = found.end()
+    return [*pieces, text[start:]]
 
 
 def words(text: str) -> list[str]:
