@@ -64,7 +64,7 @@ class CitationCheck:
         count = len(self.hits)
         self.dropped_outside += sum(mark.outside(count) for mark in marks)
         cited = sorted({n for mark in marks for n in mark.numbers(count)})
-        claim = _rewritten(sentence, marks, set(), count).strip()  # the citations taken out
+        claim = claim_of(sentence, marks)
         found = {n: best_sentence(claim, _evidence(self.hits[n - 1])) for n in cited}
         backing = [n for n in cited if found[n][1] >= SUPPORTED]
         if backing:
@@ -76,6 +76,12 @@ class CitationCheck:
         if content_words(claim):  # a line holding only citations claims nothing
             self.unsupported.append(claim)
         return Sentence(_rewritten(sentence, marks, set(cited), count), backed=False)
+
+
+def claim_of(sentence: str, marks: list[CitationMark] | None = None) -> str:
+    """What a sentence claims: its text without the citations, as `unsupported` lists it."""
+    marks = find_citations(sentence) if marks is None else marks
+    return _rewritten(sentence, marks, set(), 0).strip()
 
 
 def _rewritten(sentence: str, marks: list[CitationMark], keep: set[int], count: int) -> str:
