@@ -58,7 +58,7 @@ class AnswerChain:
         return answer
 
     def stream(self, question: str, history=(), **search: Any) -> Iterator[str | Answer]:
-        """Text pieces as they are written, then the checked `Answer` as the last item."""
+        """Checked text pieces as they are written (streaming.py), then the `Answer`."""
         state = self._retrieve(
             self._condense({"question": question, "history": list(history), **search})
         )

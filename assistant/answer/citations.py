@@ -42,7 +42,7 @@ _MARK = regex.compile(
     rf"|\(\s*(?P<labelled>{_LABEL}{_LIST})\s*\)"
     rf"|(?<=[\w)\]*\"'\u2019%,] )(?<!{_NUMBERING_WORD})"
     rf"\((?P<bare>{_BARE_ITEM}(?:\s*,\s*{_BARE_ITEM})*)\)(?=[.,;:!?]|[ \t]*(?:\n|$))",
-    regex.I | regex.V0,
+    regex.I,
 )
 _ITEM_NUMBERS = regex.compile(r"(\d+)(?:\s*[-\u2013\u2014]\s*(\d+))?")
 _OPENER = regex.compile(r"[\[【(]")
