@@ -120,7 +120,10 @@ class Assistant:
         filters: dict[str, Any] | None = None,
         mode: Mode | None = None,
     ) -> Iterator[str | Answer]:
-        """The answer text piece by piece as it is written; the last item is the `Answer`."""
+        """The answer text piece by piece as it is written, checked: a piece never holds a
+        citation the check removes, and the pieces join into `Answer.text` (Sources
+        included), which is the last item. Only when the LLM fails part-way do its
+        checked words, a notice and the offline answer follow one another."""
         return self.chain.stream(question, history, k=k, filters=filters, mode=mode)
 
     def library(self, query: str = "", limit: int = LIBRARY_LIMIT) -> list[PaperRecord]:

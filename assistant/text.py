@@ -19,6 +19,7 @@ _SENTENCE_END = re.compile(
     r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bet al\.)(?<!\bFig\.)(?<!\bvs\.)(?<=[.!?])\s+"
     r"(?=[A-Z0-9$\\(\"'])"
 )
+_PIECE_END = re.compile(rf"\n|{_SENTENCE_END.pattern}")
 # A word is a run of letters and digits: hyphens and apostrophes split ('self-supervised'
 # is 'self' and 'supervised', as BM25 analysers do), so a question's 'self supervised'
 # meets an abstract's 'self-supervised'.
@@ -82,6 +83,17 @@ def split_sentences(text: str) -> list[str]:
 def tokens(text: str) -> list[re.Match]:
     """The text's words as written, with where they stand: the one way text is cut."""
     return list(_WORD.finditer(text))
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The text cut after each sentence and each line, the whitespace kept, so the pieces
+    join back into the text. Every piece but the last is complete: more text cannot
+    change where it ends."""
+    pieces, start = [], 0
+    for found in _PIECE_END.finditer(text):
+        pieces.append(text[start : found.end()])
+        start = found.end()
+    return [*pieces, text[start:]]
 
 
 def words(text: str) -> list[str]:

@@ -166,7 +166,7 @@ def test_openai_endpoint_blocking_and_streaming(settings, openai_stub):
     assert "ONLY the numbered paper abstracts" in sent.messages[0]["content"]
     assert "[1] DUQ\nAuthors: Joost van Amersfoort\nYear: 2020" in sent.messages[1]["content"]
 
-    openai_stub.push(Reply("DUQ is deterministic and needs one forward pass [1]."))
+    openai_stub.push(Reply("DUQ needs one forward pass [1]. DUQ quantifies uncertainty [1]."))
     *pieces, streamed = list(assistant.stream("How does DUQ estimate uncertainty?"))
     assert len(pieces) > 3 and sent is not openai_stub.completions[-1]
     assert openai_stub.completions[-1].body["stream"] is True

@@ -144,7 +144,8 @@ def test_unsupported_sentences_are_marked(settings):
     assistant = Assistant(settings, embeddings=KeywordEmbeddings(), llm=llm)
     assistant.index.upsert(PAPERS)
     *_, last = ask(PaperApp(assistant), "calibration with temperature?")
-    assert "It also cures the common cold ⚠️ *(not supported" in last[0][-1]["content"]
+    shown = last[0][-1]["content"]
+    assert "It also cures the common cold [\\[1\\]](#source-1-1). ⚠️ *(not supported" in shown
     assert "Not supported by the cited abstracts" in last[3]
 
 

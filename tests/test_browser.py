@@ -32,11 +32,11 @@ HOSTILE_BIB = """@article{hostile2024,
 """
 
 
-# Every change to the chat's text, as its length: a streamed answer makes many.
-RECORD_CHAT_LENGTHS = """() => {
-  window.chatLengths = [];
+# Every state of the chat's text: a streamed answer goes through many.
+RECORD_CHAT = """() => {
+  window.chatTexts = [];
   const chat = document.querySelector("#chat");
-  new MutationObserver(() => window.chatLengths.push(chat.innerText.length))
+  new MutationObserver(() => window.chatTexts.push(chat.innerText))
     .observe(chat, { subtree: true, childList: true, characterData: true });
 }"""
 
@@ -147,11 +147,11 @@ def open_in_library(page, query: str, title_words: str) -> None:
 
 
 def test_ask_see_the_streamed_answer_and_the_highlighted_source(page):
-    page.evaluate(RECORD_CHAT_LENGTHS)
+    page.evaluate(RECORD_CHAT)
     ask(page, "How does DUQ estimate uncertainty?")
     wait_for_answer(page)
     # streamed: the chat grew piece by piece, not in one step
-    assert len(set(page.evaluate("window.chatLengths"))) > 10
+    assert len({len(text) for text in page.evaluate("window.chatTexts")}) > 10
     citation = page.locator('#chat a[href="#source-1-1"]').first
     assert citation.inner_text() == "[1]"
     citation.click()
@@ -230,13 +230,16 @@ def test_two_users_have_their_own_conversations(browser, server):
         page.context.close()
 
 
-def test_with_an_llm_endpoint_the_page_names_the_model_and_marks_unsupported_claims(
+def test_with_an_llm_endpoint_the_page_names_the_model_and_shows_only_checked_citations(
     browser, bundled_index, openai_stub, tmp_path
 ):
     from openai_stub import Reply
 
     openai_stub.push(
-        Reply("DUQ estimates uncertainty in a single forward pass [1]. It also cures colds [1].")
+        Reply(
+            "DUQ estimates uncertainty in a single forward pass [1]. It also cures colds [1]. "
+            "The answer is 42 [42]. Also see paper [ 77 ] and [^77] and 【42】 and [42-42]."
+        )
     )
     endpoint = {"OPENAI_BASE_URL": openai_stub.url, "OPENAI_API_KEY": "test-key",
                 "ASSISTANT_LLM": "openai", "ASSISTANT_LLM_RETRIES": "0"}  # fmt: skip
@@ -245,11 +248,17 @@ def test_with_an_llm_endpoint_the_page_names_the_model_and_marks_unsupported_cla
         page.goto(url)
         page.wait_for_selector("#question textarea")
         assert f"model gpt-4o-mini at {openai_stub.url}" in page.inner_text("body")
+        page.evaluate(RECORD_CHAT)
         ask(page, "How does DUQ estimate uncertainty?")
         wait_for_answer(page)
         chat = page.inner_text("#chat")
-        assert "single forward pass" in chat and "Offline mode" not in chat
-        assert "It also cures colds ⚠️" in chat
+        assert "single forward pass [1]" in chat and "Offline mode" not in chat
+        assert "It also cures colds [1]. ⚠️" in chat and "Sources:" in chat
         assert "Not supported by the cited abstracts" in page.inner_text("#sources")
+        # not while it streamed either: the citations the check removes are never shown
+        states = page.evaluate("window.chatTexts")
+        assert len(states) > 3
+        for state in [*states, chat]:
+            assert not any(spelling in state for spelling in ("42]", "77", "【", "[^")), state
         page.close()
     assert "ONLY the numbered paper abstracts" in openai_stub.completions[-1].messages[0]["content"]

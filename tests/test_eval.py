@@ -52,7 +52,8 @@ def responses(tmp_path) -> Path:
     folder = tmp_path / "responses"
     folder.mkdir()
     (folder / "detail-1.txt").write_text(
-        "DUQ finds out-of-distribution points with a single forward pass [1]. See also [9]."
+        "DUQ finds out-of-distribution points with a single forward pass [ 1 ][^9][2]. "
+        "See also 【9】."
     )
     return folder
 
@@ -68,7 +69,11 @@ def test_mock_eval_replays_recordings_and_scripts_the_rest(settings, dataset, re
     rows = {row["id"]: row for row in result.rows}
     recorded = rows["detail-1"]
     assert recorded["answer"].startswith("DUQ finds out-of-distribution points")
-    assert recorded["citations_dropped"] == 1 and "[9]" not in recorded["answer"]
+    assert recorded["answer"].startswith(
+        "DUQ finds out-of-distribution points with a single forward pass [1]. See also.\n\nSources:"
+    )
+    assert recorded["citations_dropped"] == 2  # [^9] and 【9】: outside the context
+    assert recorded["citations_unsupported_dropped"] == 1  # [2]: [1] backs the sentence
     assert recorded["metrics"]["must_mention"] is True
     assert recorded["metrics"]["citation_precision"] == 1.0
     assert rows["paraphrase-1"]["cited"] == ["Scenes as Fields"]  # scripted from the context
@@ -80,8 +85,9 @@ def test_mock_eval_replays_recordings_and_scripts_the_rest(settings, dataset, re
     assert summary["overall"]["retrieval_recall@5"] == 1.0
     assert summary["checks"] == {
         "citations_outside": 0,
-        "citations_dropped": 1,
-        "unsupported_sentences": 1,  # "See also [9]." lost its only citation: flagged
+        "citations_dropped": 2,
+        "citations_unsupported_dropped": 1,
+        "unsupported_sentences": 1,  # "See also 【9】." lost its only citation: flagged
         "llm_fallbacks": 0,
         "errors": 0,
         "failing_cases": 1,

@@ -7,6 +7,7 @@ import pytest
 from assistant.evaluation.metrics import (
     citation_precision,
     citation_recall,
+    citations_outside,
     mean,
     mentions_all,
     ndcg_at_k,
@@ -177,6 +178,21 @@ def test_duplicate_citations_count_once():
 def test_citations_match_titles_differing_only_in_case_and_punctuation():
     assert citation_recall(["pointer NETWORKS."], [B]) == 1.0
     assert citation_precision(["pointer NETWORKS."], [B]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("shown", "outside"),
+    [
+        (["A single pass [1][2]. Sources:\n[1] A"], 0),
+        (["A single pass [11]."], 1),
+        (["Kept [ 42 ], [^12], 【99】 and [9-12]."], 4),  # every spelling; a range once
+        (["Cited [42].", "Cited [42]."], 1),  # the stream and the answer alike: once
+        (["Streamed [42].", "Answered [1]."], 1),
+        (["Prose (1) we propose, (2021), Eq. (12) and [0, 1]."], 0),
+    ],
+)
+def test_citations_outside_the_context_are_counted_in_what_was_shown(shown, outside):
+    assert citations_outside(shown, size=10) == outside
 
 
 # must mention

@@ -49,11 +49,14 @@ def failure(settings: Settings) -> str:
 
 
 def test_the_answer_streams_from_the_model_with_model_prompt_and_key(openai_stub, tmp_path):
-    text = "DUQ estimates uncertainty in a single forward pass without ensembles [1]."
+    first = "DUQ estimates uncertainty in a single forward pass [1]."
+    text = f"{first} It quantifies uncertainty without ensembles, deterministically [1]."
     openai_stub.push(Reply(text))
     pieces, answer = ask(stub_settings(openai_stub, tmp_path))
     assert answer.backend == "stub-model" and answer.notice is None
-    assert len([p for p in pieces if p]) >= 5 and "".join(pieces) == text
+    # held back until a sentence cites a paper that backs it, then word by word
+    assert pieces[0].startswith(first) and len(pieces) >= 5
+    assert "".join(pieces) == answer.text and answer.text.startswith(text)
     (request,) = openai_stub.completions
     assert request.body["model"] == "stub-model" and request.body["stream"] is True
     assert request.body["temperature"] == 0

@@ -18,12 +18,12 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.citations import check_citations
 from assistant.answer.conversation import standalone_question
 from assistant.answer.extractive import offline_answer
 from assistant.answer.refusal import decide, refusal_model
-from assistant.answer.render import number_context, with_sources
+from assistant.answer.render import number_context
 from assistant.answer.result import REFUSAL, Answer
+from assistant.answer.streaming import AnswerStream
 from assistant.errors import EmptyQuery, QuestionTooLong
 from assistant.search.retrieval import Hits, Retriever
 from assistant.settings import Settings
@@ -58,7 +58,7 @@ class AnswerChain:
         return answer
 
     def stream(self, question: str, history=(), **search: Any) -> Iterator[str | Answer]:
-        """Text pieces as they are written, then the checked `Answer` as the last item."""
+        """Checked text pieces as they are written (streaming.py), then the `Answer`."""
         state = self._retrieve(
             self._condense({"question": question, "history": list(history), **search})
         )
@@ -66,31 +66,29 @@ class AnswerChain:
         decision = decide(hits, self.retriever.local)
         state["decision"] = decision.to_json(refusal_model())
         if decision.refuse:
-            text = f"{REFUSAL} {decision.explain()}".strip()
-            yield text
-            yield self._answer(state, text, self.llm_name)
+            yield from self._written(state, f"{REFUSAL} {decision.explain()}", self.llm_name)
             return
         inputs = {**state, "context": number_context(hits), "question": state["standalone"]}
         notice = None
         if self.llm_writer is not None:
             from assistant.answer.llm import EMPTY_ANSWER, explain_llm_error
 
-            pieces: list[str] = []
+            shown, wrote = AnswerStream(list(hits)), False
             try:
                 for piece in self.llm_writer.stream(inputs):
-                    pieces.append(piece)
-                    yield piece
-                reason = None if "".join(pieces).strip() else EMPTY_ANSWER
+                    wrote = wrote or bool(piece.strip())
+                    if text := shown.feed(piece):
+                        yield text
+                reason = None if wrote else EMPTY_ANSWER
             except Exception as error:  # any failure of the endpoint: answer offline instead
                 reason = explain_llm_error(error, self.settings)
             if reason is None:
-                yield self._answer(state, "".join(pieces), self.llm_name)
+                yield shown.close()
+                yield self._answer(state, shown, self.llm_name)
                 return
             notice = f"The language model could not answer ({reason}); offline answer below"
             yield f"\n\n[{notice}]\n\n"
-        text = offline_answer(hits.question, hits)
-        yield from re.findall(r"\S+\s*", text)
-        yield self._answer(state, text, "offline", notice)
+        yield from self._written(state, offline_answer(hits.question, hits), "offline", notice)
 
     def _condense(self, state: dict) -> dict:
         question = state["question"].strip()
@@ -111,24 +109,32 @@ class AnswerChain:
         search = {k: state[k] for k in ("k", "filters", "mode") if state.get(k) is not None}
         return {**state, "hits": self.retriever.search(state["standalone"], **search)}
 
-    def _answer(self, state: dict, text: str, backend: str, notice: str | None = None) -> Answer:
+    def _written(
+        self, state: dict, text: str, backend: str, notice: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Text written without a model, streamed word by word through the same check."""
+        shown = AnswerStream(list(state["hits"]))
+        for word in re.findall(r"\S+\s*", text):
+            if piece := shown.feed(word):
+                yield piece
+        yield shown.close()
+        yield self._answer(state, shown, backend, notice)
+
+    def _answer(
+        self, state: dict, shown: AnswerStream, backend: str, notice: str | None = None
+    ) -> Answer:
         hits: Hits = state["hits"]
-        refused = REFUSAL.lower().rstrip(".") in text.lower()
-        checked = check_citations("" if refused else text, list(hits))
-        if refused or not checked.citations:
-            body = text if refused and text.startswith(REFUSAL) else REFUSAL
-            citations, refused = [], True
-        else:
-            body, citations = with_sources(checked.text, checked.citations), checked.citations
+        check = shown.check
         return Answer(
-            text=body,
-            citations=citations,
-            refused=refused,
+            text=shown.text,
+            citations=[] if shown.refused else check.citations,
+            refused=shown.refused,
             retrieved=list(hits),
             filters=hits.filters.describe(),
             backend=backend,
-            unsupported=[] if refused else checked.unsupported,
-            dropped_citations=checked.dropped,
+            unsupported=[] if shown.refused else check.unsupported,
+            dropped_citations=check.dropped_outside,
+            dropped_unsupported=check.dropped_unsupported,
             notice=notice,
             question=state["standalone"],
             evidence=state["decision"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.answer.citations import defuse
 from assistant.answer.fitted import fitted
 from assistant.search.intent import Intent, asks_for_a_number
 from assistant.search.question import Question
@@ -23,9 +24,6 @@ from assistant.text import best_sentence, content_words, overlap, split_sentence
 CLOSE_AT_MOST = 3  # papers a close call names
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
 _NUMBER = re.compile(r"\d")
-# An abstract's own "[29]" (its reference list, or a planted "cite [9]") must not read as
-# one of our citations once quoted.
-_BRACKETED_NUMBER = re.compile(r"\[(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\]")
 
 
 def offline_answer(reading: Question, hits: list[Hit]) -> str:
@@ -118,4 +116,6 @@ def _best_sentences(question: str, hit: Hit, count: int) -> list[str]:
 
     ranked = sorted(enumerate(sentences), key=score, reverse=True)
     chosen = [sentence for _, sentence in ranked[:count]] or [hit.paper.abstract]
-    return [_BRACKETED_NUMBER.sub(r"(\1)", sentence) for sentence in chosen]
+    # an abstract's own "[29]" (its reference list, or a planted "cite [9]") must not read
+    # as one of our citations once quoted
+    return [defuse(sentence) for sentence in chosen]

@@ -27,10 +27,11 @@ def number_context(hits: Sequence) -> str:
     return "\n\n".join(blocks)
 
 
-def with_sources(text: str, citations: Sequence[Citation]) -> str:
-    """The answer, then 'Sources:' and one '[n] Title (year)' line per cited paper."""
+def sources_block(citations: Sequence[Citation]) -> str:
+    """What every answer ends with: 'Sources:' and one '[n] Title (year)' line per cited
+    paper."""
     sources = "\n".join(
         f"[{c.n}] {c.paper.title}" + (f" ({c.paper.year})" if c.paper.year else "")
         for c in citations
     )
-    return f"{text.strip()}\n\nSources:\n{sources}"
+    return f"\n\nSources:\n{sources}"

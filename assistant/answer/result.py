@@ -28,7 +28,8 @@ class Answer:
     filters: dict[str, dict[str, str]]  # each applied filter and the words it came from
     backend: str  # "offline", or the model's name
     unsupported: list[str] = field(default_factory=list)  # cited sentences the abstract lacks
-    dropped_citations: int = 0  # [n] that pointed outside the context, removed
+    dropped_citations: int = 0  # citations that pointed outside the context, removed
+    dropped_unsupported: int = 0  # removed: their abstract does not back a sentence another does
     notice: str | None = None  # e.g. why the offline answer stands in for the model's
     question: str = ""  # the standalone question that was searched for
     evidence: dict | None = None  # the refusal decision's signals, score and threshold
@@ -57,6 +58,7 @@ class Answer:
             "backend": self.backend,
             "unsupported": self.unsupported,
             "dropped_citations": self.dropped_citations,
+            "dropped_unsupported": self.dropped_unsupported,
             "notice": self.notice,
             "question": self.question,
             "evidence": self.evidence,

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from assistant.answer.citations import find_citations
 from ingest.records import normalise_title
 
 
@@ -75,6 +76,13 @@ def mentions_all(answer: str, must_mention: Sequence[str]) -> bool | None:
         return None
     text = _plain(answer)
     return all(_plain(phrase) in text for phrase in must_mention)
+
+
+def citations_outside(shown: Iterable[str], size: int) -> int:
+    """Citations, in any spelling, that point outside a context of `size` papers in what
+    was shown (the streamed text and the answer, each counted once): the check removes
+    them, so anything above 0 is a citation it let through."""
+    return sum(mark.outside(size) for text in set(shown) for mark in find_citations(text))
 
 
 def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int | None]:

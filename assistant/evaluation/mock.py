@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from assistant.answer.citations import defuse
 from assistant.answer.conversation import standalone_question
 from assistant.answer.extractive import cite
 from assistant.answer.result import REFUSAL
@@ -42,7 +43,6 @@ _CONDENSE_PROMPT = re.compile(
 )
 _PAPER = re.compile(r"(?:\A|\n\n)\[(\d+)\] ")  # how chain.number_context starts a paper
 _TURN = re.compile(r"^(user|assistant): ", re.M)
-_BRACKETED = re.compile(r"\[(\d[^\]]*)\]")  # an abstract's own "[29]" is not our citation
 
 
 class MockChatModel(BaseChatModel):
@@ -139,4 +139,4 @@ def _quote(question: str, paper: str, n: int, count: int) -> str:
     abstract = about.partition("Abstract: ")[2] or about  # after the Authors/Year/... lines
     sentences = split_sentences(abstract) or [title]
     ranked = sorted(range(len(sentences)), key=lambda i: (-overlap(question, sentences[i]), i))
-    return " ".join(cite(_BRACKETED.sub(r"(\1)", sentences[i]), n) for i in sorted(ranked[:count]))
+    return " ".join(cite(defuse(sentences[i]), n) for i in sorted(ranked[:count]))

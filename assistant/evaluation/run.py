@@ -21,6 +21,7 @@ from assistant.evaluation.dataset import EvalCase, load_dataset
 from assistant.evaluation.metrics import (
     citation_precision,
     citation_recall,
+    citations_outside,
     mentions_all,
     ndcg_at_k,
     recall_at_k,
@@ -116,10 +117,10 @@ def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> di
     token = CURRENT_CASE.set(case.id)
     start = time.perf_counter()
     try:
-        *_, answer = assistant.stream(case.question, history, mode=modes[0])
-        error = None
+        *pieces, answer = assistant.stream(case.question, history, mode=modes[0])
+        streamed, error = "".join(pieces), None
     except Exception as failure:  # one broken case is reported, not the end of the run
-        answer, error = None, f"{type(failure).__name__}: {failure}"
+        answer, streamed, error = None, "", f"{type(failure).__name__}: {failure}"
     finally:
         CURRENT_CASE.reset(token)
     latency = (time.perf_counter() - start) * 1000
@@ -129,7 +130,7 @@ def _run_case(assistant: Assistant, case: EvalCase, modes: Sequence[Mode]) -> di
         for mode in modes[1:]:
             hits = assistant.search(answer.question, k=K, mode=mode)
             ranked[mode] = [hit.paper.title for hit in hits][:K]
-    row = _describe(case, answer, error, ranked, latency)
+    row = _describe(case, answer, streamed, error, ranked, latency)
     row["bm25_rank"] = _bm25_rank(assistant, row["standalone"], case) if case.answerable else None
     row["metrics"] = _retrieval_metrics(ranked[modes[0]], case) | _answer_metrics(case, row)
     row["retrieval"] = {mode: _retrieval_metrics(ranked[mode], case) for mode in modes}
@@ -150,12 +151,15 @@ def _bm25_rank(assistant: Assistant, question: str, case: EvalCase) -> int | Non
 
 
 def _describe(
-    case: EvalCase, answer: Answer | None, error: str | None, ranked: dict, latency: float
+    case: EvalCase,
+    answer: Answer | None,
+    streamed: str,
+    error: str | None,
+    ranked: dict,
+    latency: float,
 ) -> dict:
-    """What was asked and expected, and what came back."""
-    outside = 0 if answer is None else sum(
-        not 1 <= c.n <= len(answer.retrieved) for c in answer.citations
-    )  # fmt: skip
+    """What was asked and expected, and what came back (streamed, and as the answer)."""
+    outside = citations_outside([streamed, answer.text], len(answer.retrieved)) if answer else 0
     return {
         "id": case.id,
         "type": case.type,
@@ -174,6 +178,7 @@ def _describe(
         "notice": answer.notice if answer else None,
         "unsupported": list(answer.unsupported) if answer else [],
         "citations_dropped": answer.dropped_citations if answer else 0,
+        "citations_unsupported_dropped": answer.dropped_unsupported if answer else 0,
         "citations_outside": outside,
         "error": error,
         "latency_ms": round(latency, 1),
@@ -224,9 +229,14 @@ def _failures(case: EvalCase, row: dict, ranked: list[str]) -> list[str]:
     if metrics["must_mention"] is False:
         found.append(f"does not mention all of: {'; '.join(case.must_mention)}")
     if row["citations_outside"]:
-        found.append(f"{row['citations_outside']} citations outside the context")
+        found.append(f"{row['citations_outside']} citations outside the context, kept")
     if row["citations_dropped"]:
         found.append(f"{row['citations_dropped']} citations outside the context, removed")
+    if row["citations_unsupported_dropped"]:
+        found.append(
+            f"{row['citations_unsupported_dropped']} citations of a paper that does not back "
+            "the sentence, removed"
+        )
     found += [f"not supported by the cited abstract: {claim}" for claim in row["unsupported"]]
     return found
 

@@ -65,6 +65,9 @@ def summary_of(rows: list[dict], modes: Sequence[Mode]) -> dict:
         "checks": {
             "citations_outside": sum(row["citations_outside"] for row in rows),
             "citations_dropped": sum(row["citations_dropped"] for row in rows),
+            "citations_unsupported_dropped": sum(
+                row["citations_unsupported_dropped"] for row in rows
+            ),
             "unsupported_sentences": sum(len(row["unsupported"]) for row in rows),
             "llm_fallbacks": sum(row["notice"] is not None for row in rows),
             "errors": sum(row["error"] is not None for row in rows),

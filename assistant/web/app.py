@@ -119,7 +119,8 @@ class PaperApp:
             reply["content"] = f"⚠️ {answer_markdown(str(error), turn)}"
             yield chat, history, answers, gr.skip(), "", ""
             return
-        reply["content"] = answer_markdown(answer.text, turn, answer.unsupported)
+        listed = {citation.n for citation in answer.citations}
+        reply["content"] = answer_markdown(answer.text, turn, answer.unsupported, listed)
         if answer.notice:
             reply["content"] += f"\n\n*{answer_markdown(answer.notice, turn)}*"
         history = [

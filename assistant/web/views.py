@@ -8,14 +8,16 @@ is escaped here before any page shows it: an abstract holding `<script>` shows t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 
+from assistant.answer.check import claim_of
 from assistant.answer.result import Answer
-from assistant.text import split_sentences
+from assistant.text import sentence_pieces, split_sentences
 from ingest.records import PaperRecord
 
 AUTHORS_SHOWN = 12
+UNSUPPORTED_MARK = "⚠️ *(not supported by the cited abstract)*"
 
 
 def anchor(turn: int, n: int) -> str:
@@ -24,16 +26,27 @@ def anchor(turn: int, n: int) -> str:
     return f"source-{turn}-{n}"
 
 
-def answer_markdown(text: str, turn: int, unsupported: Sequence[str] = ()) -> str:
-    """An answer for the chat: HTML escaped, [n] linked to its source card, and each
-    sentence the cited abstract does not support marked."""
-    shown = escape(text, quote=False)
-    for sentence in unsupported:
-        claim = escape(sentence, quote=False).rstrip(".")
-        if claim and claim in shown:
-            shown = shown.replace(claim, f"{claim} ⚠️ *(not supported by the cited abstract)*", 1)
+def answer_markdown(
+    text: str, turn: int, unsupported: Sequence[str] = (), listed: Collection[int] | None = None
+) -> str:
+    """An answer for the chat: HTML escaped, [n] linked to its source card (only the
+    `listed` ones when given: an unsupported citation has no card), and each sentence the
+    cited abstract does not support marked."""
+    flagged, pieces = set(unsupported), sentence_pieces(text)
+    for i, piece in enumerate(pieces):
+        if flagged and claim_of(piece) in flagged:
+            body = piece.rstrip()
+            pieces[i] = f"{body} {UNSUPPORTED_MARK}{piece[len(body) :]}"
+    shown = escape("".join(pieces), quote=False)
     shown = shown.replace("[", "\\[").replace("]", "\\]")  # no Markdown links or images
-    return re.sub(r"\\\[(\d+)\\\]", lambda m: f"[\\[{m[1]}\\]](#{anchor(turn, int(m[1]))})", shown)
+
+    def link(found: re.Match) -> str:
+        n = int(found[1])
+        if listed is not None and n not in listed:
+            return found[0]
+        return f"[\\[{n}\\]](#{anchor(turn, n)})"
+
+    return re.sub(r"\\\[(\d+)\\\]", link, shown)
 
 
 def filters_markdown(filters: dict[str, dict[str, str]]) -> str:
