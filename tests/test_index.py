@@ -1,6 +1,7 @@
 """The index: incremental upserts, filterable metadata, BM25 in step, and writes that are
 all-or-nothing even when they fail or the process dies midway."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ from assistant.errors import IndexWriteFailed
 from assistant.store.embeddings import embed_with_progress
 from assistant.store.index import VERSION_KEY, WRITING, PaperIndex
 from assistant.store.ingestion import ingest_paths
+from assistant.store.metadata import CHROMA_MAX_LIST_VALUES, LIST_CAP, LIST_FIELDS
 from ingest.load import BUNDLED_CORPUS
 
 ABSTRACT = (
@@ -247,3 +249,44 @@ def test_whole_collection_reads_come_in_pages(index, monkeypatch):
     assert len({p.id for p in index.papers()}) == 352
     everything = index.get_all(["documents"])
     assert len(everything["ids"]) == len(everything["documents"]) == 352
+
+
+def test_a_3000_author_paper_is_indexed_whole_and_the_index_keeps_working(index, tmp_path):
+    """Big collaborations sign with thousands of names; one such record once broke
+    Chroma's compaction, and every read and write of the index after it."""
+    ingest_paths(index, [listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration"})])
+    authors = [f"A{i}" for i in range(3000)]
+    big = tmp_path / "a.jsonl"
+    record = {"title": "Big Collab", "abstract": "We measure a thing.", "authors": authors}
+    big.write_text(json.dumps(record) + "\n")
+    assert ingest_paths(index, [big]).added == 1
+    assert index.count() == 2
+    (stored,) = [p for p in index.papers() if p.title == "Big Collab"]
+    assert list(stored.authors) == authors
+    first = index.collection.get(where={"author_keys": {"$contains": "a0"}})
+    assert [m["title"] for m in first["metadatas"]] == ["Big Collab"]
+    catalog = index.side_index().catalog
+    assert catalog.mask_any("author_keys", ("a2999",)).sum() == 1  # past Chroma's share
+    assert ingest_paths(index, [big]).unchanged == 1
+
+
+def test_chroma_still_fails_where_the_metadata_bound_says(tmp_path):
+    """The bound in store/metadata.py is Chroma's measured limit: if a Chroma upgrade moves
+    it, this says so. A record's list values count together, over all its lists."""
+    import chromadb
+
+    assert len(LIST_FIELDS) * LIST_CAP <= CHROMA_MAX_LIST_VALUES
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+
+    def add(name: str, values: int) -> None:
+        collection = client.create_collection(name, embedding_function=None)
+        half = values // 2
+        lists = {"a": list(range(half)), "b": list(range(values - half))}
+        collection.add(ids=["x"], embeddings=[[1.0, 0.0]], metadatas=[lists])
+        assert collection.count() == 1
+
+    add("fits", CHROMA_MAX_LIST_VALUES)
+    with pytest.raises(Exception, match="Failed to apply logs to the metadata segment"):
+        add("breaks", CHROMA_MAX_LIST_VALUES + 1)

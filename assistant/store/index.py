@@ -13,13 +13,13 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from assistant.errors import IndexWriteFailed, StoreUnavailable
 from assistant.settings import Settings
 from assistant.store.catalog import catalog_row
+from assistant.store.metadata import to_metadata
 from assistant.store.sidecar import Sidecar, SideIndex, fingerprint
-from ingest.records import PaperRecord, embedding_text, merge, normalise_name
+from ingest.records import PaperRecord, embedding_text, merge
 
 Progress = Callable[[int, int], None]
 Embed = Callable[[list[str], Progress | None], list[list[float]]]
@@ -57,27 +57,6 @@ def chroma_client(settings: Settings):
             f"({error}) - start it with 'chroma run --port {settings.chroma_port}', or unset "
             "ASSISTANT_CHROMA_HOST to use the embedded index"
         ) from None
-
-
-def to_metadata(record: PaperRecord) -> dict[str, Any]:
-    """Flat metadata for Chroma `where` filters, plus the whole record to rebuild it from."""
-    meta: dict[str, Any] = {
-        "record": record.to_json(),
-        "text_hash": record.text_hash,
-        "record_hash": record.record_hash,
-        "title": record.title,
-        "title_key": record.title_key,
-        "year": record.year,
-        "venue": record.venue,
-        "doi": record.doi,
-        "arxiv_id": record.arxiv_id,
-        "authors": list(record.authors),
-        "author_keys": [normalise_name(a) for a in record.authors],
-        "sources": list(dict.fromkeys(s.file for s in record.sources)),
-        "source_kinds": list(dict.fromkeys(s.kind for s in record.sources)),
-        "listed_on": list(record.listed_on),
-    }
-    return {key: value for key, value in meta.items() if value not in (None, [])}
 
 
 class PaperIndex:
