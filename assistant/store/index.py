@@ -119,7 +119,8 @@ class PaperIndex:
             with self.lock.repairing() as held:
                 if held:
                     self._reopen()
-                    self._recover()
+                    self._roll_back()
+                    self.sync_sidecar()
                 elif self.sidecar.stored_fingerprint() is None:
                     raise IndexBusy(self.lock.writer())
         return self.sidecar.load()
@@ -166,25 +167,8 @@ class PaperIndex:
         with `waiting`, waits for another writer, else raises IndexBusy."""
         with self.lock.ingesting(waiting) as resumed:
             self._reopen()
-            self._recover()
-            existing = self._existing(papers)
-            to_embed: list[PaperRecord] = []
-            meta_only: list[PaperRecord] = []
-            added: set[str] = set()
-            unchanged = 0
-            for paper in papers:
-                old = existing.get(paper.id) or existing.get(paper.title_key)
-                if old is None:
-                    to_embed.append(paper)
-                    added.add(paper.id)
-                    continue
-                new = merge(old, paper)
-                if new.record_hash == old.record_hash:
-                    unchanged += 1
-                elif new.text_hash == old.text_hash:
-                    meta_only.append(new)
-                else:
-                    to_embed.append(new)
+            self._roll_back()  # a dead writer's unfinished batch; the side index follows
+            to_embed, meta_only, added, unchanged = self._plan(papers)
             to_embed.sort(key=lambda p: len(embedding_text(p)))  # similar lengths batch together
             for start in range(0, len(to_embed), WRITE_BATCH):
                 batch = to_embed[start : start + WRITE_BATCH]
@@ -197,12 +181,28 @@ class PaperIndex:
         updated = len(to_embed) - len(added) + len(meta_only)
         return Changes(len(added), updated, unchanged, resumed)
 
-    def _recover(self) -> None:
-        """Under the lock: undo a dead writer's unfinished batch, then bring the side index
-        in step with what Chroma holds."""
-        if self.journal.exists():
-            self._roll_back()
-        self.sync_sidecar()
+    def _plan(self, papers: list[PaperRecord]):
+        """What each paper needs: (to embed, metadata only, the ids of new papers, how many
+        are unchanged)."""
+        existing = self._existing(papers)
+        to_embed: list[PaperRecord] = []
+        meta_only: list[PaperRecord] = []
+        added: set[str] = set()
+        unchanged = 0
+        for paper in papers:
+            old = existing.get(paper.id) or existing.get(paper.title_key)
+            if old is None:
+                to_embed.append(paper)
+                added.add(paper.id)
+                continue
+            new = merge(old, paper)
+            if new.record_hash == old.record_hash:
+                unchanged += 1
+            elif new.text_hash == old.text_hash:
+                meta_only.append(new)
+            else:
+                to_embed.append(new)
+        return to_embed, meta_only, added, unchanged
 
     def sync_sidecar(self) -> None:
         """Under the lock: rebuild the side index if it was not built from exactly what
@@ -305,8 +305,11 @@ class PaperIndex:
         os.replace(staging, self.journal)
 
     def _roll_back(self) -> None:
-        """Put back what the journal saved: remove papers the failed write added, restore
-        the previous version of the ones it changed."""
+        """Under the lock: put back what the journal saved, if there is one: remove the
+        papers the unfinished batch added, restore the previous version of those it
+        changed."""
+        if not self.journal.exists():
+            return
         entry = json.loads(self.journal.read_text())
         if entry["added"]:
             self.collection.delete(ids=entry["added"])
