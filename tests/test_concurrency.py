@@ -19,6 +19,7 @@ from assistant.errors import IndexBusy
 from assistant.settings import Settings
 from assistant.store.index import WRITE_BATCH, PaperIndex
 from assistant.store.ingestion import ingest_paths
+from assistant.store.lock import WriteLock
 
 WORKER = Path(__file__).parent / "store_worker.py"
 
@@ -64,6 +65,13 @@ def test_a_reader_leaves_a_live_writers_journal_alone(index, settings, tmp_path)
     reader = PaperIndex(settings, index.embed, client=index.client)
     assert len(reader.side_index().catalog.ids) == 3  # the writer died: a reader undoes it
     assert not index.journal.exists()
+
+
+def test_a_reader_during_the_first_ingest_is_told_to_wait(index, settings):
+    writer = WriteLock(settings.data_dir, settings.collection)
+    busy = "is writing to this index - wait for it"
+    with writer.ingesting(None), pytest.raises(IndexBusy, match=busy):
+        index.side_index()
 
 
 def counts_seen(output: str) -> list[tuple[int, int]]:

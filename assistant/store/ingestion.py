@@ -46,8 +46,8 @@ def ingest_paths(
     progress: Progress | None = None,
     waiting: Waiting | None = None,
 ) -> IngestReport:
-    """Parse everything first (pure, no writes), then upsert the good records in one go
-    (`waiting`: see PaperIndex.upsert)."""
+    """Parse everything first (pure, no writes), then upsert the good records, in
+    batches each committed whole (`waiting`: see PaperIndex.upsert)."""
     loaded = load_paths(paths or [BUNDLED_CORPUS], index.settings.max_file_bytes)
     changes = index.upsert(loaded.papers, progress, waiting)
     return IngestReport(

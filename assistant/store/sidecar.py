@@ -76,8 +76,12 @@ class Sidecar:
         staging.write_text(build.name)
         os.replace(staging, self.pointer)
         for entry in self.folder.iterdir():  # older builds, and files of the old layout
-            if entry not in (build, previous, self.pointer):
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if entry in (build, previous, self.pointer):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def load(self) -> SideIndex:
         live = self._live()
