@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,13 @@ def worker(*args: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def progress(process: subprocess.Popen) -> Iterator[int]:
+    """How many papers an ingesting worker has embedded, as it says so."""
+    for line in process.stdout:
+        if line.startswith("embedded "):
+            yield int(line.split()[1])
 
 
 def test_a_second_writer_is_told_who_is_writing(index, settings, tmp_path):
@@ -83,27 +91,26 @@ def counts_seen(output: str) -> list[tuple[int, int]]:
 def test_readers_during_an_ingest_see_the_index_before_or_after_it(settings, index, tmp_path):
     ingest_paths(index, [papers_file(tmp_path / "old.jsonl", 300, "old paper")])
     data = str(settings.data_dir)
-    writer = worker("ingest", data, str(papers_file(tmp_path / "new.jsonl", 1500)), "0.004")
-    assert "embedded" in writer.stdout.readline()  # the ingest is under way
+    writer = worker("ingest", data, str(papers_file(tmp_path / "new.jsonl", 1500)), "0.005")
+    next(progress(writer))  # the ingest is under way
     readers = [worker("read", data, "8") for _ in range(2)]
     seen = [reader.communicate(timeout=120)[0] for reader in readers]
     written, _ = writer.communicate(timeout=120)
     assert writer.returncode == 0, written
     assert "1500 added" in written
-    for output, reader in zip(seen, readers, strict=True):
-        assert reader.returncode == 0, output
-        counts = counts_seen(output)
-        assert counts, output
-        assert {searched for searched, _ in counts} <= {300, 1800}
-        assert all(300 <= counted <= 1800 for _, counted in counts)  # whole batches only
+    counts = [count for output in seen for count in counts_seen(output)]
+    assert all(reader.returncode == 0 for reader in readers), seen
+    assert {searched for searched, _ in counts} <= {300, 1800}
+    assert any(searched == 300 for searched, _ in counts), seen  # read while it ran
+    assert all(300 <= counted <= 1800 for _, counted in counts)  # whole batches only
     assert PaperIndex(settings, index.embed).count() == 1800
 
 
 @pytest.mark.slow
 def test_two_writers_at_once_take_turns(settings, tmp_path):
     data = str(settings.data_dir)
-    first = worker("ingest", data, str(papers_file(tmp_path / "a.jsonl", 600, "first")), "0.004")
-    assert "embedded" in first.stdout.readline()
+    first = worker("ingest", data, str(papers_file(tmp_path / "a.jsonl", 600, "first")), "0.01")
+    next(progress(first))
     second = worker("ingest", data, str(papers_file(tmp_path / "b.jsonl", 400, "second")))
     waited, _ = second.communicate(timeout=120)
     wrote, _ = first.communicate(timeout=120)
@@ -118,10 +125,8 @@ def test_two_writers_at_once_take_turns(settings, tmp_path):
 def test_a_big_ingest_killed_at_90_percent_resumes_where_it_stopped(settings, tmp_path):
     data, big = str(settings.data_dir), str(papers_file(tmp_path / "big.jsonl", 3000))
     writer = worker("ingest", data, big, "0.001")
-    for line in writer.stdout:
-        if int(line.split()[1]) >= 2700:
-            writer.send_signal(signal.SIGKILL)
-            break
+    next(done for done in progress(writer) if done >= 2700)
+    writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=60)
     assert writer.returncode == -signal.SIGKILL
     rerun = worker("ingest", data, big)
@@ -146,11 +151,7 @@ def test_a_long_running_process_writes_after_another_process_has(settings, index
     ingest_paths(index, [papers_file(tmp_path / "old.jsonl", 5, "old paper")])
     new = papers_file(tmp_path / "new.jsonl", 300)
     other = worker("ingest", str(settings.data_dir), str(new))
-    assert (
-        other.communicate(timeout=120)[0]
-        .strip()
-        .endswith("300 added, 0 updated, 0 unchanged, 0 skipped.")
-    )
+    assert "300 added" in other.communicate(timeout=120)[0]
     changed = new.read_text().replace("and its error", "and its bias")
     (tmp_path / "changed.jsonl").write_text(changed)
     report = ingest_paths(index, [tmp_path / "changed.jsonl"])
