@@ -80,7 +80,8 @@ def another_ingest(pid: int | None) -> str:
 
 
 class IndexWriteFailed(AssistantError):
-    """Writing to the index failed; the previous index was restored."""
+    """Writing a batch to the index failed; that batch was undone (the ones before it
+    stay, and the next ingest resumes)."""
 
 
 class PromptError(AssistantError):

@@ -206,9 +206,10 @@ class PaperIndex:
 
     def sync_sidecar(self) -> None:
         """Under the lock: rebuild the side index if it was not built from exactly what
-        Chroma holds. The collection's own fingerprint says so at once; only when it is missing or
-        differs are all records read (15 s at 100k papers) and the fingerprint recomputed.
-        Every write clears it first, so a write that died cannot leave a stale one."""
+        Chroma holds. The collection's own fingerprint says so at once; only when it is
+        missing or differs are all records read (15 s at 100k papers) and the fingerprint
+        recomputed. Every write clears it first, so a write that died cannot leave a stale
+        one."""
         stamp = (self.collection.metadata or {}).get(VERSION_KEY)
         if stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint():
             return

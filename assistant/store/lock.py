@@ -44,40 +44,36 @@ class WriteLock:
         """Hold the lock for an ingest; yields True when the last ingest stopped midway.
         With `waiting`, wait for another writer (telling `waiting` its pid once); without,
         raise IndexBusy at once. The pid record is removed only when the ingest completes."""
-        with self._held(waiting):
+        if not self._try():
+            if waiting is None:
+                raise IndexBusy(self.writer())
+            waiting(self.writer())
+            self.lock.acquire()
+        try:
             interrupted = self.marker.exists()
             staging = self.marker.with_suffix(".tmp")
             staging.write_text(json.dumps({"pid": os.getpid()}))
             os.replace(staging, self.marker)
             yield interrupted
             self.marker.unlink()
+        finally:
+            self.lock.release()
 
     @contextmanager
     def repairing(self) -> Iterator[bool]:
         """Hold the lock if no one else does; yields whether it is held. For a reader that
         finds a dead writer's work to finish: with a live writer, it must touch nothing."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        held = self._try()
         try:
-            self.lock.acquire(blocking=False)
-        except Timeout:
-            yield False
-            return
-        try:
-            yield True
+            yield held
         finally:
-            self.lock.release()
+            if held:
+                self.lock.release()
 
-    @contextmanager
-    def _held(self, waiting: Waiting | None) -> Iterator[None]:
+    def _try(self) -> bool:
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire(blocking=False)
         except Timeout:
-            if waiting is None:
-                raise IndexBusy(self.writer()) from None
-            waiting(self.writer())
-            self.lock.acquire()
-        try:
-            yield
-        finally:
-            self.lock.release()
+            return False
+        return True
