@@ -14,6 +14,7 @@ from assistant.search.retrieval import Hit, Hits, Mode, Retriever
 from assistant.settings import Settings
 from assistant.store.index import PaperIndex, Progress
 from assistant.store.ingestion import IngestReport, ingest_paths
+from assistant.store.lock import Waiting
 from assistant.store.stats import collection_stats
 from ingest.records import PaperRecord
 
@@ -60,11 +61,17 @@ class Assistant:
         return embed_with_progress(self.embeddings, texts, progress)
 
     def ingest(
-        self, paths: list[str | Path] | None = None, progress: Progress | None = None
+        self,
+        paths: list[str | Path] | None = None,
+        progress: Progress | None = None,
+        waiting: Waiting | None = None,
     ) -> IngestReport:
-        """Index files or folders; none means the bundled corpus. Re-running is cheap."""
+        """Index files or folders; none means the bundled corpus. Re-running is cheap.
+        While another process writes to the index, raises IndexBusy, or with `waiting`
+        waits for it (`waiting` is told its pid)."""
         try:
-            return ingest_paths(self.index, [Path(p) for p in paths or []], progress)
+            paths = [Path(p) for p in paths or []]
+            return ingest_paths(self.index, paths, progress, waiting)
         finally:  # the next search sees the new papers
             self.__dict__.pop("retriever", None)
             self.__dict__.pop("chain", None)

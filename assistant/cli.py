@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, another_ingest
 from ingest.errors import IngestError
 
 app = typer.Typer(
@@ -332,8 +332,14 @@ def _ingest_with_progress(assistant, paths: list[Path] | None):
     with _progress_bar() as bar:
         task = bar.add_task("Embedding papers", total=None)
         return assistant.ingest(
-            paths, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            paths,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            waiting=_tell_waiting,
         )
+
+
+def _tell_waiting(pid: int | None) -> None:
+    err.print(f"Waiting for {another_ingest(pid)} to finish writing to this index...")
 
 
 def _progress_bar():

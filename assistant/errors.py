@@ -11,6 +11,7 @@ __all__ = [
     "DatasetError",
     "EmptyQuery",
     "FilterError",
+    "IndexBusy",
     "IndexWriteFailed",
     "IngestError",
     "MalformedFile",
@@ -63,8 +64,24 @@ class StoreUnavailable(AssistantError):
     """The Chroma server named in the settings cannot be reached."""
 
 
+class IndexBusy(AssistantError):
+    """Another ingest holds the index's write lock."""
+
+    def __init__(self, pid: int | None) -> None:
+        super().__init__(
+            f"{another_ingest(pid)} is writing to this index - wait for it to finish, "
+            "then try again"
+        )
+        self.pid = pid
+
+
+def another_ingest(pid: int | None) -> str:
+    return f"another ingest (pid {pid})" if pid else "another ingest"
+
+
 class IndexWriteFailed(AssistantError):
-    """Writing to the index failed; the previous index was restored."""
+    """Writing a batch to the index failed; that batch was undone (the ones before it
+    stay, and the next ingest resumes)."""
 
 
 class PromptError(AssistantError):

@@ -1,6 +1,7 @@
 """The web UI built in-process over a small known corpus: its events and what they show."""
 
 import itertools
+import os
 
 import gradio as gr
 import pytest
@@ -9,6 +10,7 @@ from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import Assistant
+from assistant.store.lock import WriteLock
 from assistant.web.app import PaperApp, build_app
 from assistant.web.views import answer_markdown, paper_html
 
@@ -126,6 +128,15 @@ def test_a_file_ingest_cannot_read_is_reported_in_the_page(ui, tmp_path):
     report, *_ = ui.add_papers([str(upload)], progress=lambda *a, **k: None)
     assert "Failed" in report and "photo.png" in report and not upload.exists()
     assert ui.add_papers(None)[0] == "Choose one or more files first."
+
+
+def test_an_upload_while_another_ingest_writes_says_so_and_keeps_nothing(ui, settings, tmp_path):
+    upload = tmp_path / "new.bib"
+    upload.write_text("@article{z, title={Zebra Stripes}, abstract={Stripes confuse flies.}}\n")
+    with WriteLock(settings.data_dir, settings.collection).ingesting(None):  # another ingest
+        report, table, *_ = ui.add_papers([str(upload)], progress=lambda *a, **k: None)
+    assert f"another ingest (pid {os.getpid()}) is writing to this index" in report
+    assert "Zebra Stripes" not in set(table["Title"]) and not upload.exists()
 
 
 def test_titles_abstracts_and_answers_are_shown_as_text():

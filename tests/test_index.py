@@ -1,6 +1,9 @@
 """The index: incremental upserts, filterable metadata, BM25 in step, and writes that are
 all-or-nothing even when they fail or the process dies midway."""
 
+import json
+import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -11,8 +14,9 @@ import pytest
 
 from assistant.errors import IndexWriteFailed
 from assistant.store.embeddings import embed_with_progress
-from assistant.store.index import VERSION_KEY, WRITING, PaperIndex
+from assistant.store.index import VERSION_KEY, WRITE_BATCH, WRITING, PaperIndex
 from assistant.store.ingestion import ingest_paths
+from assistant.store.metadata import CHROMA_MAX_LIST_VALUES, LIST_CAP, LIST_FIELDS
 from ingest.load import BUNDLED_CORPUS
 
 ABSTRACT = (
@@ -149,38 +153,45 @@ def test_an_unchanged_index_opens_without_reading_every_record(index, settings, 
     assert reads == [["metadatas"]]
 
 
-class FlakyCollection:
-    """Chroma collection that fails on its n-th upsert, as a full disk would."""
+def flaky_upserts(monkeypatch, fail_on: int) -> None:
+    """Chroma's n-th upsert from now lands and then fails, as a full disk would."""
+    from chromadb.api.models.Collection import Collection
 
-    def __init__(self, collection, fail_on: int) -> None:
-        self._collection, self._fail_on, self._calls = collection, fail_on, 0
+    real, calls = Collection.upsert, []
 
     def upsert(self, **kwargs):
-        self._calls += 1
-        if self._calls == self._fail_on:
+        calls.append(1)
+        real(self, **kwargs)
+        if len(calls) == fail_on:
             raise OSError("No space left on device")
-        return self._collection.upsert(**kwargs)
 
-    def __getattr__(self, name):
-        return getattr(self._collection, name)
+    monkeypatch.setattr(Collection, "upsert", upsert)
 
 
-def test_failed_write_restores_the_previous_index_and_the_next_run_completes(index, tmp_path):
+def test_a_failed_batch_is_undone_the_ones_before_it_kept_and_the_rerun_finishes(
+    index, tmp_path, monkeypatch
+):
     page = listing(
         tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "pruning"}
     )
     ingest_paths(index, [page])
     before = snapshot(index)
-    listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": "sparsity"})
-    index.collection = FlakyCollection(index.collection, fail_on=2)  # 353 writes = 2 batches
-    with pytest.raises(IndexWriteFailed, match="previous index was restored"):
-        ingest_paths(index, [page, BUNDLED_CORPUS])
-    index.collection = index.collection._collection
-    assert snapshot(index) == before
+    longest = "sparsity " * 200  # sorted last by length: in the batch that fails
+    listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration", "Paper Two": longest})
+    with monkeypatch.context() as patched:
+        flaky_upserts(patched, fail_on=2)  # 353 writes = 2 batches
+        with pytest.raises(IndexWriteFailed, match="that batch was undone") as failed:
+            ingest_paths(index, [page, BUNDLED_CORPUS])
+    assert re.match(r"Writing '.+' \(from .+\.txt\) and 96 other papers", str(failed.value))
     assert not index.journal.exists()
+    kept = snapshot(index)
+    assert {i: kept[i] for i in before} == before  # Paper Two's update was undone
+    assert len(kept) == 2 + WRITE_BATCH  # the first batch stays
     report = ingest_paths(index, [page, BUNDLED_CORPUS])
-    assert (report.added, report.updated) == (352, 1)
+    assert report.resumed and "Resumed the last ingest" in report.summary()
+    assert (report.added, report.updated, report.unchanged) == (96, 1, 1 + WRITE_BATCH)
     assert index.count() == 354
+    assert not ingest_paths(index, [page]).resumed
 
 
 def test_failed_embedding_leaves_the_index_untouched(index, tmp_path):
@@ -198,30 +209,40 @@ def test_failed_embedding_leaves_the_index_untouched(index, tmp_path):
 
 
 CRASH_SCRIPT = """
-import os, sys
+import os, signal, sys
 from pathlib import Path
+from chromadb.api.models.Collection import Collection
+from assistant.settings import Settings
+from assistant.store.bm25 import Bm25
 from assistant.store.index import PaperIndex
 from assistant.store.ingestion import ingest_paths
-from assistant.settings import Settings
 
-index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), lambda t, p: [[0.5] * 384 for _ in t])
-real_upsert = index.collection.upsert
+def kill_9(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
 
-class Dies:
-    def __getattr__(self, name):
-        return getattr(index.collection_real, name)
-    def upsert(self, **kwargs):
-        real_upsert(**kwargs)
-        os._exit(3)  # killed after the first batch landed
+def embed(texts, progress):
+    if sys.argv[2] == "embedding":
+        kill_9()
+    return [[0.5] * 384 for _ in texts]
 
-index.collection_real, index.collection = index.collection, Dies()
+def dies_mid_write(self, **kwargs):
+    real_upsert(self, **kwargs)  # the first batch lands; its journal is still there
+    kill_9()
+
+index = PaperIndex(Settings(data_dir=Path(sys.argv[1])), embed)
+real_upsert = Collection.upsert
+if sys.argv[2] == "write":
+    Collection.upsert = dies_mid_write
+if sys.argv[2] == "side index":
+    Bm25.save = kill_9  # every batch written, the side index half built
 ingest_paths(index, None)
 """
 
 
 @pytest.mark.slow
-def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
-    settings, embeddings
+@pytest.mark.parametrize("killed_during", ["embedding", "write", "side index"])
+def test_an_ingest_killed_with_kill_9_leaves_an_index_the_next_run_completes(
+    settings, embeddings, killed_during
 ):
     settings.data_dir.mkdir(parents=True)
     index = PaperIndex(settings, partial(embed_with_progress, embeddings))
@@ -229,15 +250,28 @@ def test_process_killed_mid_write_is_rolled_back_when_the_index_is_next_opened(
     before = snapshot(index)
     del index
     crash = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CRASH_SCRIPT), str(settings.data_dir)],
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CRASH_SCRIPT),
+            str(settings.data_dir),
+            killed_during,
+        ],
         capture_output=True,
         text=True,
     )
-    assert crash.returncode == 3, crash.stderr
+    assert crash.returncode == -signal.SIGKILL, crash.stderr
     reopened = PaperIndex(settings, partial(embed_with_progress, embeddings))
+    assert reopened.journal.exists() == (killed_during == "write")  # opening touches nothing
+    side = reopened.side_index()  # no writer alive: this reader finishes the dead one's work
     assert not reopened.journal.exists()
-    assert snapshot(reopened) == before
-    assert ingest_paths(reopened, None).added == 352
+    assert sorted(side.catalog.ids) == sorted(reopened.collection.get()["ids"])
+    after = snapshot(reopened)
+    assert {i: after[i] for i in before} == before
+    assert len(after) == len(before) + (352 if killed_during == "side index" else 0)
+    report = ingest_paths(reopened, None)
+    assert report.resumed and report.added + report.unchanged == 352
+    assert reopened.count() == len(before) + 352
 
 
 def test_whole_collection_reads_come_in_pages(index, monkeypatch):
@@ -247,3 +281,44 @@ def test_whole_collection_reads_come_in_pages(index, monkeypatch):
     assert len({p.id for p in index.papers()}) == 352
     everything = index.get_all(["documents"])
     assert len(everything["ids"]) == len(everything["documents"]) == 352
+
+
+def test_a_3000_author_paper_is_indexed_whole_and_the_index_keeps_working(index, tmp_path):
+    """Big collaborations sign with thousands of names; one such record once broke
+    Chroma's compaction, and every read and write of the index after it."""
+    ingest_paths(index, [listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration"})])
+    authors = [f"A{i}" for i in range(3000)]
+    big = tmp_path / "a.jsonl"
+    record = {"title": "Big Collab", "abstract": "We measure a thing.", "authors": authors}
+    big.write_text(json.dumps(record) + "\n")
+    assert ingest_paths(index, [big]).added == 1
+    assert index.count() == 2
+    (stored,) = [p for p in index.papers() if p.title == "Big Collab"]
+    assert list(stored.authors) == authors
+    first = index.collection.get(where={"author_keys": {"$contains": "a0"}})
+    assert [m["title"] for m in first["metadatas"]] == ["Big Collab"]
+    catalog = index.side_index().catalog
+    assert catalog.mask_any("author_keys", ("a2999",)).sum() == 1  # past Chroma's share
+    assert ingest_paths(index, [big]).unchanged == 1
+
+
+def test_chroma_still_fails_where_the_metadata_bound_says(tmp_path):
+    """The bound in store/metadata.py is Chroma's measured limit: if a Chroma upgrade moves
+    it, this says so. A record's list values count together, over all its lists."""
+    import chromadb
+
+    assert len(LIST_FIELDS) * LIST_CAP <= CHROMA_MAX_LIST_VALUES
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+
+    def add(name: str, values: int) -> None:
+        collection = client.create_collection(name, embedding_function=None)
+        half = values // 2
+        lists = {"a": list(range(half)), "b": list(range(values - half))}
+        collection.add(ids=["x"], embeddings=[[1.0, 0.0]], metadatas=[lists])
+        assert collection.count() == 1
+
+    add("fits", CHROMA_MAX_LIST_VALUES)
+    with pytest.raises(Exception, match="Failed to apply logs to the metadata segment"):
+        add("breaks", CHROMA_MAX_LIST_VALUES + 1)

@@ -137,7 +137,10 @@ class Retriever:
         of the local vectors, or Chroma's HNSW search for an unfiltered question over more
         than EXACT_UP_TO papers (Chroma's filtered search takes 130-650 ms at 100k papers)."""
         if not filters and len(self.catalog.ids) > EXACT_UP_TO:
-            return self.index.nearest(vector.tolist(), depth)
+            # Chroma may hold papers an ingest under way has added since the side index
+            # was built: the search stays on the side index's papers.
+            known = self.catalog.row_of
+            return [hit for hit in self.index.nearest(vector.tolist(), depth) if hit[0] in known]
         # One matmul over every paper beats gathering the rows that pass (a copy) once the
         # filter keeps more than a few thousand papers.
         cosines = self.local.vectors @ vector

@@ -12,13 +12,15 @@ from functools import cached_property
 
 import numpy as np
 
+from assistant.store.metadata import whole_lists
 from ingest.records import normalise_title
 
 SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
 def catalog_row(metadata: dict) -> dict:
-    """The filterable part of a paper's Chroma metadata, and its title."""
+    """The filterable part of a paper's Chroma metadata (every list whole), and its title."""
+    metadata = whole_lists(metadata)
     row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
     row["title"] = metadata["title"]
     if metadata.get("year"):

@@ -1,10 +1,13 @@
 """The paper index: a Chroma collection (vectors + filterable metadata) and the local side
 index beside it (BM25, catalog, vectors; see sidecar.py).
 
-Chroma has no transactions, so writes go through a journal: before touching the
-collection we save the previous version of every record we are about to change.
-If the write fails, or the process dies mid-write, the journal puts the previous
-state back (at once, or the next time the index is opened).
+Chroma has no transactions, so writes go through a journal, a batch at a time: before a
+batch touches the collection we save the previous version of every record it changes.
+If the write fails, or the process dies mid-batch, the journal puts that batch's previous
+state back (at once, or when the next writer takes the lock); the batches before it stay,
+so a big ingest that was killed resumes where it stopped. Only the writer holding the
+lock (lock.py) replays the journal or rebuilds the side index: a reader sees the side
+index from before an ingest or after it, and never repairs a live writer's work.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from assistant.errors import IndexWriteFailed, StoreUnavailable
+from assistant.errors import IndexBusy, IndexWriteFailed, StoreUnavailable
 from assistant.settings import Settings
 from assistant.store.catalog import catalog_row
+from assistant.store.lock import Waiting, WriteLock
+from assistant.store.metadata import to_metadata
 from assistant.store.sidecar import Sidecar, SideIndex, fingerprint
-from ingest.records import PaperRecord, embedding_text, merge, normalise_name
+from ingest.records import PaperRecord, embedding_text, merge
 
 Progress = Callable[[int, int], None]
 Embed = Callable[[list[str], Progress | None], list[list[float]]]
-WRITE_BATCH = 256
+WRITE_BATCH = 256  # papers embedded and committed together: what a crash can cost
 GET_PAGE = 10_000
 LOOKUP_BATCH = 5_000  # ids or title keys asked for in one get (SQLite caps its variables)
 # In the collection's metadata: the fingerprint of what it holds, or WRITING while a write
@@ -37,6 +41,7 @@ class Changes:
     added: int
     updated: int
     unchanged: int
+    resumed: bool = False  # the last ingest stopped midway; this one finished its work
 
 
 def chroma_client(settings: Settings):
@@ -59,27 +64,6 @@ def chroma_client(settings: Settings):
         ) from None
 
 
-def to_metadata(record: PaperRecord) -> dict[str, Any]:
-    """Flat metadata for Chroma `where` filters, plus the whole record to rebuild it from."""
-    meta: dict[str, Any] = {
-        "record": record.to_json(),
-        "text_hash": record.text_hash,
-        "record_hash": record.record_hash,
-        "title": record.title,
-        "title_key": record.title_key,
-        "year": record.year,
-        "venue": record.venue,
-        "doi": record.doi,
-        "arxiv_id": record.arxiv_id,
-        "authors": list(record.authors),
-        "author_keys": [normalise_name(a) for a in record.authors],
-        "sources": list(dict.fromkeys(s.file for s in record.sources)),
-        "source_kinds": list(dict.fromkeys(s.kind for s in record.sources)),
-        "listed_on": list(record.listed_on),
-    }
-    return {key: value for key, value in meta.items() if value not in (None, [])}
-
-
 class PaperIndex:
     """Chroma and the side index kept in step. `embed` is only called for new or changed text, so an
     unchanged re-ingest never loads the embedding model."""
@@ -87,30 +71,58 @@ class PaperIndex:
     def __init__(self, settings: Settings, embed: Embed, client=None) -> None:
         self.settings = settings
         self.embed = embed
+        self._own_client = client is None
         self.client = client if client is not None else chroma_client(settings)
         folder = settings.data_dir
         self.journal = folder / f"{settings.collection}.journal.json"
         self.sidecar = Sidecar(folder / "bm25" / settings.collection)
+        self.lock = WriteLock(folder, settings.collection)
+        self.collection = self._open()
+
+    def _open(self):
         try:
-            self.collection = self.client.get_or_create_collection(
-                settings.collection,
+            return self.client.get_or_create_collection(
+                self.settings.collection,
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
         except Exception as error:
             raise StoreUnavailable(
-                f"Cannot open the Chroma collection '{settings.collection}' ({error}) - check "
-                "ASSISTANT_CHROMA_HOST/PORT, or that the data folder is readable"
+                f"Cannot open the Chroma collection '{self.settings.collection}' ({error}) - "
+                "check ASSISTANT_CHROMA_HOST/PORT, or that the data folder is readable"
             ) from None
-        if self.journal.exists():
-            self._roll_back()
+
+    def _reopen(self) -> None:
+        """Under the lock: open embedded Chroma afresh, as the disk now holds it. A
+        process's embedded Chroma keeps the vectors it first read in memory, and fails
+        ('Error finding id') on those another process has written since: a long-running
+        `serve` after a command-line ingest, say. Chroma shares one instance per path in a
+        process, so the cached one is dropped first (its other holders keep it). A client
+        passed in is kept as it is."""
+        if not self._own_client or self.settings.chroma_host is not None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
+        self.client = chroma_client(self.settings)
+        self.collection = self._open()
 
     def count(self) -> int:
         return self.collection.count()
 
     def side_index(self) -> SideIndex:
-        """The local side index, rebuilt first if Chroma holds something else."""
-        self.sync_sidecar()
+        """The local side index as the last finished write left it. If it is stale (a
+        writer died, or it was deleted), it is repaired first, but only when no writer is
+        at work: during an ingest, readers get the one from before it."""
+        stamp = (self.collection.metadata or {}).get(VERSION_KEY)
+        if stamp in (None, WRITING) or stamp != self.sidecar.stored_fingerprint():
+            with self.lock.repairing() as held:
+                if held:
+                    self._reopen()
+                    self._roll_back()
+                    self.sync_sidecar()
+                elif self.sidecar.stored_fingerprint() is None:
+                    raise IndexBusy(self.lock.writer())
         return self.sidecar.load()
 
     def nearest(self, vector: list[float], depth: int) -> list[tuple[str, float]]:
@@ -144,8 +156,34 @@ class PaperIndex:
             if len(page["ids"]) < GET_PAGE:
                 return found
 
-    def upsert(self, papers: list[PaperRecord], progress: Progress | None = None) -> Changes:
-        """Add new papers, update changed ones, re-embed only those whose text changed."""
+    def upsert(
+        self,
+        papers: list[PaperRecord],
+        progress: Progress | None = None,
+        waiting: Waiting | None = None,
+    ) -> Changes:
+        """Add new papers, update changed ones, re-embed only those whose text changed;
+        embedded and committed WRITE_BATCH at a time. Holds the write lock throughout:
+        with `waiting`, waits for another writer, else raises IndexBusy."""
+        with self.lock.ingesting(waiting) as resumed:
+            self._reopen()
+            self._roll_back()  # a dead writer's unfinished batch; the side index follows
+            to_embed, meta_only, added, unchanged = self._plan(papers)
+            to_embed.sort(key=lambda p: len(embedding_text(p)))  # similar lengths batch together
+            for start in range(0, len(to_embed), WRITE_BATCH):
+                batch = to_embed[start : start + WRITE_BATCH]
+                done = _offset(progress, start, len(to_embed))
+                vectors = self.embed([embedding_text(p) for p in batch], done)
+                self._write(batch, vectors, [], added)
+            for start in range(0, len(meta_only), WRITE_BATCH):
+                self._write([], [], meta_only[start : start + WRITE_BATCH], added)
+            self.sync_sidecar()
+        updated = len(to_embed) - len(added) + len(meta_only)
+        return Changes(len(added), updated, unchanged, resumed)
+
+    def _plan(self, papers: list[PaperRecord]):
+        """What each paper needs: (to embed, metadata only, the ids of new papers, how many
+        are unchanged)."""
         existing = self._existing(papers)
         to_embed: list[PaperRecord] = []
         meta_only: list[PaperRecord] = []
@@ -164,18 +202,14 @@ class PaperIndex:
                 meta_only.append(new)
             else:
                 to_embed.append(new)
-        to_embed.sort(key=lambda p: len(embedding_text(p)))  # similar lengths batch together
-        vectors = self.embed([embedding_text(p) for p in to_embed], progress) if to_embed else []
-        if to_embed or meta_only:
-            self._write(to_embed, vectors, meta_only, added)
-        self.sync_sidecar()
-        return Changes(len(added), len(to_embed) - len(added) + len(meta_only), unchanged)
+        return to_embed, meta_only, added, unchanged
 
     def sync_sidecar(self) -> None:
-        """Rebuild the side index if it was not built from exactly what Chroma holds.
-        The collection's own fingerprint says so at once; only when it is missing or
-        differs are all records read (15 s at 100k papers) and the fingerprint recomputed.
-        Every write clears it first, so a write that died cannot leave a stale one."""
+        """Under the lock: rebuild the side index if it was not built from exactly what
+        Chroma holds. The collection's own fingerprint says so at once; only when it is
+        missing or differs are all records read (15 s at 100k papers) and the fingerprint
+        recomputed. Every write clears it first, so a write that died cannot leave a stale
+        one."""
         stamp = (self.collection.metadata or {}).get(VERSION_KEY)
         if stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint():
             return
@@ -222,29 +256,38 @@ class PaperIndex:
         return found
 
     def _write(self, embedded, vectors, meta_only, added_ids: set[str]) -> None:
+        """One batch, all or nothing: journalled first, undone if it fails."""
         changed = [p.id for p in embedded + meta_only if p.id not in added_ids]
         include = ["embeddings", "documents", "metadatas"]
         previous = self.collection.get(ids=changed, include=include) if changed else None
-        self._save_journal(sorted(added_ids), previous)
+        self._save_journal(sorted(p.id for p in embedded if p.id in added_ids), previous)
         self._stamp(WRITING)
         try:
-            for start in range(0, len(embedded), WRITE_BATCH):
-                batch = embedded[start : start + WRITE_BATCH]
+            if embedded:
                 self.collection.upsert(
-                    ids=[p.id for p in batch],
-                    embeddings=vectors[start : start + WRITE_BATCH],
-                    documents=[embedding_text(p) for p in batch],
-                    metadatas=[to_metadata(p) for p in batch],
+                    ids=[p.id for p in embedded],
+                    embeddings=vectors,
+                    documents=[embedding_text(p) for p in embedded],
+                    metadatas=[to_metadata(p) for p in embedded],
                 )
             if meta_only:
                 self.collection.update(
                     ids=[p.id for p in meta_only], metadatas=[to_metadata(p) for p in meta_only]
                 )
         except Exception as error:
-            self._roll_back()
+            batch = _described(embedded + meta_only)
+            try:
+                self._roll_back()
+            except Exception as undo_error:
+                raise IndexWriteFailed(
+                    f"Writing {batch} to the index failed ({error}), and undoing it failed too "
+                    f"({undo_error}); {self.journal} is kept for the next 'assistant ingest' "
+                    "to undo"
+                ) from error
             raise IndexWriteFailed(
-                f"Writing to the index failed ({error}); the previous index was restored - "
-                "run the same 'assistant ingest' again"
+                f"Writing {batch} to the index failed ({error}); that batch was undone and "
+                "the batches before it are kept - run the same 'assistant ingest' again to "
+                "finish"
             ) from error
         self.journal.unlink()
 
@@ -263,8 +306,11 @@ class PaperIndex:
         os.replace(staging, self.journal)
 
     def _roll_back(self) -> None:
-        """Put back what the journal saved: remove papers the failed write added, restore
-        the previous version of the ones it changed."""
+        """Under the lock: put back what the journal saved, if there is one: remove the
+        papers the unfinished batch added, restore the previous version of those it
+        changed."""
+        if not self.journal.exists():
+            return
         entry = json.loads(self.journal.read_text())
         if entry["added"]:
             self.collection.delete(ids=entry["added"])
@@ -276,4 +322,18 @@ class PaperIndex:
                 metadatas=entry["metadatas"],
             )
         self.journal.unlink()
-        self.sync_sidecar()
+
+
+def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:
+    """Progress over one batch, reported as progress over the whole ingest."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(start + done, total)
+
+
+def _described(batch: list[PaperRecord]) -> str:
+    """A batch as an error names it: its first paper, where that came from, and its size."""
+    first = batch[0]
+    files = ", ".join(dict.fromkeys(s.file for s in first.sources)) or "no file"
+    others = f" and {len(batch) - 1} other papers" if len(batch) > 1 else ""
+    return f"'{first.title[:80]}' (from {files}){others}"

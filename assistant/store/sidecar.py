@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,36 +38,55 @@ class SideIndex:
 
 
 class Sidecar:
-    """The folder a `SideIndex` is saved in, with the fingerprint of what it was built from."""
+    """The folder `SideIndex` builds are saved in, each with the fingerprint of what it was
+    built from. Each build has its own subfolder and the file `current` names the live
+    one: swapping that name (os.replace) is atomic, so a reader in another process loads
+    one build whole, never half of one or files of two. The build before the live one is
+    kept, for a reader that started loading it just before the swap."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.pointer = folder / "current"
+
+    def _live(self) -> Path | None:
+        try:
+            return self.folder / self.pointer.read_text()
+        except FileNotFoundError:
+            return None
 
     def stored_fingerprint(self) -> str | None:
-        file = self.folder / "fingerprint"
-        return file.read_text() if file.exists() else None
+        live = self._live()
+        file = live / "fingerprint" if live else None
+        return file.read_text() if file and file.exists() else None
 
     def rebuild(
         self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
     ) -> None:
-        """Build beside the live folder, then swap it in, so a reader never sees half of one."""
-        staging = self.folder.with_name(self.folder.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        Bm25.build(texts).save(staging)
-        (staging / "ids.json").write_text(json.dumps(ids))
-        (staging / "rows.json").write_text(json.dumps(rows))
+        """Build in a new subfolder, then make it the live one."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix="build-", dir=self.folder))
+        Bm25.build(texts).save(build)
+        (build / "ids.json").write_text(json.dumps(ids))
+        (build / "rows.json").write_text(json.dumps(rows))
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1 if ids else 0)
-        np.save(staging / "vectors.npy", matrix)
-        (staging / "fingerprint").write_text(version)
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            self.folder.rename(old)
-        staging.rename(self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        np.save(build / "vectors.npy", matrix)
+        (build / "fingerprint").write_text(version)
+        previous = self._live()
+        staging = self.pointer.with_name(f"{build.name}.pointer")
+        staging.write_text(build.name)
+        os.replace(staging, self.pointer)
+        for entry in self.folder.iterdir():  # older builds, and files of the old layout
+            if entry in (build, previous, self.pointer):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def load(self) -> SideIndex:
-        ids = json.loads((self.folder / "ids.json").read_text())
-        catalog = Catalog.from_rows(ids, json.loads((self.folder / "rows.json").read_text()))
-        return SideIndex(Bm25.load(self.folder), catalog, np.load(self.folder / "vectors.npy"))
+        live = self._live()
+        if live is None:
+            raise FileNotFoundError(f"no side index in {self.folder}")
+        ids = json.loads((live / "ids.json").read_text())
+        catalog = Catalog.from_rows(ids, json.loads((live / "rows.json").read_text()))
+        return SideIndex(Bm25.load(live), catalog, np.load(live / "vectors.npy"))
