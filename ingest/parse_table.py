@@ -39,7 +39,7 @@ def parse_csv(text: str, file: str) -> Parsed:
 
 
 def parse_jsonl(text: str, file: str) -> Parsed:
-    """One JSON object per line; a line that is not one is skipped, not fatal."""
+    """One JSON object per line; a line that is not one is skipped, fatal only if every one is."""
     return collect(_jsonl_lines(text.removeprefix("\ufeff"), file))
 
 
@@ -94,22 +94,40 @@ def _require_columns(header: list[str], line: int, file: str) -> None:
         )
 
 
+def json_object(content: str) -> dict:
+    """The JSON object on one line, or a ValueError saying why the line is not one.
+    Numbers stay as written (every field is read as text): int() refuses over 4,300 digits."""
+    try:
+        value = json.loads(content, parse_int=str)
+    except json.JSONDecodeError as error:
+        reason = f"is not valid JSON ({error.msg} at column {error.colno}) - fix or remove it"
+        raise ValueError(reason) from None
+    except RecursionError:
+        reason = "nests objects or lists too deeply to be read - a paper is one flat object"
+        raise ValueError(reason) from None
+    if not isinstance(value, dict):
+        raise ValueError("is valid JSON but not an object - write each paper as one {...} per line")
+    return value
+
+
 def _jsonl_lines(text: str, file: str) -> Iterator[PaperRecord | Skipped]:
     source = Source(file=file, kind="jsonl")
+    first_problem: tuple[int, ValueError] | None = None
+    objects = 0
     for line, content in enumerate(text.split("\n"), start=1):
         if not content.strip():
             continue
         try:
-            value = json.loads(content)
-        except json.JSONDecodeError as error:
-            reason = f"is not valid JSON ({error.msg} at column {error.colno}) - fix or remove it"
-            yield Skipped(file, line, f"Line {line} {reason}")
+            value = json_object(content)
+        except ValueError as error:
+            first_problem = first_problem or (line, error)
+            yield Skipped(file, line, f"Line {line} {error}")
             continue
-        if not isinstance(value, dict):
-            reason = "is valid JSON but not an object - write each paper as one {...} per line"
-            yield Skipped(file, line, f"Line {line} {reason}")
-            continue
+        objects += 1
         yield _record(value, source, line, f"Line {line}")
+    if first_problem and not objects:
+        line, error = first_problem
+        raise MalformedFile(f"{file}: line {line}: no line is a JSON object; line {line} {error}")
 
 
 def _record(

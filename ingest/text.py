@@ -14,6 +14,11 @@ def clean_text(text: object) -> str:
     return " ".join(str(text).split()) if text is not None else ""
 
 
+def excerpt(text: str, limit: int = 80) -> str:
+    """Text short enough to quote in a message, which must not echo a 5,000-digit year."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_year(value: object) -> int | None:
     """2021, '2021' and '2021-05-01' are 2021; empty is None; anything else is a ValueError."""
     text = clean_text(value)
@@ -44,12 +49,17 @@ def to_record(
     if not title:
         return Skipped(source.file, line, f"{label} has no title - add a title, or remove it")
     if not abstract:
-        reason = f"'{title}' has a title but no abstract - add an abstract, or remove the entry"
+        reason = (
+            f"'{excerpt(title)}' has a title but no abstract - add an abstract, or remove the entry"
+        )
         return Skipped(source.file, line, reason)
     try:
         parsed_year = parse_year(year)
     except ValueError as error:
-        reason = f"'{title}' has the year '{error}', which is not a number like 2021 - fix the year"
+        reason = (
+            f"'{excerpt(title)}' has the year '{excerpt(str(error))}', which is not a number "
+            "like 2021 - fix the year"
+        )
         return Skipped(source.file, line, reason)
     return PaperRecord(
         title=title,
