@@ -8,10 +8,18 @@ from collections.abc import Iterable
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """Lone surrogates (a JSON "\\ud800", an argument that is not UTF-8) become U+FFFD:
+    they cannot be encoded, so no tokenizer, hash or store takes them."""
+    return _SURROGATE.sub("\ufffd", text)
+
 
 def clean_text(text: object) -> str:
     """Runs of whitespace (newlines included) become one space; None becomes ''."""
-    return " ".join(str(text).split()) if text is not None else ""
+    return well_formed(" ".join(str(text).split())) if text is not None else ""
 
 
 def excerpt(text: str, limit: int = 80) -> str:

@@ -189,3 +189,13 @@ def test_user_text_is_printed_as_text_not_markup(tmp_path, monkeypatch):
     author = runner.invoke(app, ["search", "tags", "--author", "[/red]"])
     assert author.exit_code == 1
     assert "Error: no indexed paper has an author matching '[/red]'" in author.stderr
+
+
+def test_negative_k_and_a_backwards_year_range_are_errors():
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv")])
+    negative = runner.invoke(app, ["search", "networks", "-k", "-5"])
+    assert negative.exit_code == 1 and "k = -5 is not a number of papers" in negative.stderr
+    backwards = runner.invoke(app, ["search", "networks", "--year", "3000:1000"])
+    assert backwards.exit_code == 1
+    assert "runs from 3000 back to 1000 - put the earlier year first" in backwards.stderr
+    assert "1000:3000 on the command line" in backwards.stderr

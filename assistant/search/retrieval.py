@@ -23,6 +23,7 @@ from assistant.store.catalog import Catalog
 from assistant.store.index import PaperIndex
 from assistant.store.sidecar import SideIndex
 from ingest.records import PaperRecord
+from ingest.text import well_formed
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -103,7 +104,9 @@ class Retriever:
             raise EmptyQuery()
         if mode not in MODES:
             raise AssistantError(f"unknown retrieval mode {mode!r} - use one of {MODES}")
-        question = read_question(query[:MAX_QUERY_CHARS], self.catalog)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise AssistantError(f"k = {k!r} is not a number of papers - use 1 or more, e.g. 10")
+        question = read_question(well_formed(query[:MAX_QUERY_CHARS]), self.catalog)
         applied = explicit_filters(filters, self.catalog).combined_with(question.filters)
         if not self.catalog.ids:
             raise NotIndexed()
