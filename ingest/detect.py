@@ -13,7 +13,7 @@ from ingest.parse_bibtex import parse_bibtex
 from ingest.parse_listing import DATE_LINE, parse_listing
 from ingest.parse_poster_session import AUTHOR_SEPARATOR, parse_poster_session
 from ingest.parse_publication_list import TYPE_LINE, parse_publication_list
-from ingest.parse_table import json_object, parse_csv, parse_jsonl
+from ingest.parse_table import header_line, json_object, parse_csv, parse_jsonl
 from ingest.parsed import Parsed
 
 Parser = Callable[[str, str], Parsed]
@@ -26,7 +26,9 @@ FORMATS = (
 
 
 def _is_bibtex(text: str) -> bool:
-    return re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.M) is not None
+    # [ \t]*, not \s*: from every line start, \s* ran over all the blank lines after it,
+    # quadratic in a run of them (300k blank lines took minutes).
+    return re.search(r"^[ \t]*@[A-Za-z]+\s*[{(]", text, re.M) is not None
 
 
 def _is_jsonl(text: str) -> bool:
@@ -46,7 +48,7 @@ def _decodes(line: str) -> bool:
 
 
 def _is_csv(text: str) -> bool:
-    header = text.lstrip("\ufeff").split("\n", 1)[0].lower()
+    header = header_line(text).lower()
     return re.search(r"(^|[,;\t])\s*\"?title\"?\s*($|[,;\t])", header) is not None
 
 

@@ -118,3 +118,10 @@ def test_a_jsonl_file_with_a_broken_first_line_is_still_jsonl(tmp_path):
 def test_a_brace_file_without_one_json_object_fails_naming_why(tmp_path):
     with pytest.raises(MalformedFile, match=r"deep\.jsonl: line 1: no line is a JSON object.*deep"):
         parse_file(write(tmp_path, "deep.jsonl", '{"a":' * 100_000), LIMIT)
+
+
+def test_a_csv_after_a_blank_line_is_recognised(tmp_path):
+    parsed = parse_file(write(tmp_path, "lead.csv", "\n \ntitle,abstract\nT,An abstract.\n"), LIMIT)
+
+    assert [(r.title, r.sources[0].kind) for r in parsed.records] == [("T", "csv")]
+    assert parsed.skipped == []

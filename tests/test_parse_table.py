@@ -156,6 +156,15 @@ def test_split_authors(authors, expected):
     assert split_authors(authors) == expected
 
 
+def test_csv_field_longer_than_csvs_default_limit_is_read():
+    """csv refuses fields over 131,072 characters unless told; the file size limit bounds them."""
+    abstract = "Long. " * 30_000
+
+    [record] = parse_csv(f"title,abstract\nT,{abstract}\n", "x.csv").records
+
+    assert len(record.abstract) == len(abstract.strip())
+
+
 # --- JSON Lines ----------------------------------------------------------------------------
 
 
