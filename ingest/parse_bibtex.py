@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import bibtexparser
@@ -15,6 +16,10 @@ from ingest.records import PaperRecord, Source
 from ingest.text import clean_text, collect, to_record
 
 KIND = "bibtex"
+# bibtexparser logs each failed block with 0-based line numbers; the Skipped line says it
+# better. With a handler of its own, Python's last-resort stderr handler stays silent, and
+# an application that configures logging still gets the records.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 _VENUE_FIELDS = ("journal", "booktitle", "publisher", "howpublished")
 _ARXIV_ID = re.compile(r"(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?", re.I)
 # The braces _unbrace sees, in one left-to-right pass: a group's brace after a command or a
