@@ -1,5 +1,6 @@
 """Reading files: every bad input gets a message naming the file (and line) and the fix."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -125,3 +126,13 @@ def test_a_csv_after_a_blank_line_is_recognised(tmp_path):
 
     assert [(r.title, r.sources[0].kind) for r in parsed.records] == [("T", "csv")]
     assert parsed.skipped == []
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_with_a_replacement_character(tmp_path):
+    """Linux hands such a name over with a lone surrogate, which no hash or store takes."""
+    path = tmp_path / os.fsdecode(b"caf\xe9.csv")
+    path.write_text("title,abstract\nT,An abstract.\n")
+
+    [record] = parse_file(path, LIMIT).records
+
+    assert record.sources[0].file == "caf\ufffd.csv" and record.record_hash
