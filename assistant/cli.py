@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from assistant.errors import AssistantError, another_ingest
 from ingest.errors import IngestError
@@ -19,8 +20,15 @@ app = typer.Typer(
     help="Ask questions of a collection of research papers.",
     pretty_exceptions_show_locals=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Markup off: titles, file names, BibTeX keys and questions are printed as written, so a
+# "[/red]" in them is text, not a broken tag that would stop the command midway.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
+
+
+def _labelled(label: str, style: str, text: object) -> Text:
+    """A coloured label, then user text as it is."""
+    return Text.assemble((label, style), " ", str(text))
 
 
 @contextmanager
@@ -28,7 +36,7 @@ def user_errors():
     try:
         yield
     except (AssistantError, IngestError) as error:
-        err.print(f"[red]Error:[/red] {error}", highlight=False)
+        err.print(_labelled("Error:", "red", error), highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -49,9 +57,9 @@ def ingest(
         report = _ingest_with_progress(_assistant(), paths)
     out.print(report.summary())
     for skipped in report.skipped:
-        err.print(f"[yellow]Skipped[/yellow] {skipped}", highlight=False)
+        err.print(_labelled("Skipped", "yellow", skipped), highlight=False)
     for failure in report.failed_files:
-        err.print(f"[red]Failed[/red] {failure}", highlight=False)
+        err.print(_labelled("Failed", "red", failure), highlight=False)
     if not report.ok:
         err.print(f"{len(report.failed_files)} file(s) could not be ingested; fix them and re-run.")
         raise typer.Exit(1)
@@ -156,7 +164,7 @@ def ask(
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
         return
     _print_answer_extras(answer)
-    out.print(answer.text, markup=False, highlight=False)
+    out.print(answer.text, highlight=False)
 
 
 @app.command()
@@ -178,11 +186,11 @@ def chat() -> None:
             try:
                 for piece in assistant.stream(question, history):
                     if isinstance(piece, str):
-                        out.print(piece, end="", markup=False, highlight=False)
+                        out.print(piece, end="", highlight=False)
                     else:
                         answer = piece
             except AssistantError as error:  # a bad question should not end the conversation
-                err.print(f"[red]Error:[/red] {error}", highlight=False)
+                err.print(_labelled("Error:", "red", error), highlight=False)
                 continue
             out.print()
             _print_answer_extras(answer)
@@ -195,9 +203,10 @@ def chat() -> None:
 def _print_answer_extras(answer) -> None:
     """What the answer text itself does not say: the notice, flagged claims, filters."""
     if answer.notice:
-        err.print(f"[yellow]{answer.notice}[/yellow]", highlight=False)
+        err.print(answer.notice, style="yellow", highlight=False)
     for claim in answer.unsupported:
-        err.print(f"[yellow]Not supported by the cited abstract:[/yellow] {claim}", highlight=False)
+        unsupported = _labelled("Not supported by the cited abstract:", "yellow", claim)
+        err.print(unsupported, highlight=False)
     for name, applied in answer.filters.items():
         err.print(
             f"filter: {name} = {applied['value']} (from '{applied['from']}')", highlight=False
@@ -320,7 +329,7 @@ def evaluate(
             err.print(f"Wrote the report to {report_dir / 'report.md'}", highlight=False)
         failures = gate.check(result.summary, limits)
     for failure in failures:
-        err.print(f"[red]Failed:[/red] {failure}", highlight=False)
+        err.print(_labelled("Failed:", "red", failure), highlight=False)
     if failures:
         raise typer.Exit(1)
     if limits:
@@ -344,10 +353,16 @@ def _tell_waiting(pid: int | None) -> None:
 
 def _progress_bar():
     """A bar with count and ETA on stderr, gone when done: for anything that takes a while."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    columns = (
-        "[progress.description]{task.description}",
+    columns = (  # the description may hold a file name: text, not markup
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         "ETA",
@@ -381,7 +396,8 @@ def _warn_about_fallbacks(result) -> None:
     notices = [row["notice"] for row in result.rows if row["notice"]]
     if notices:
         err.print(
-            f"[yellow]{len(notices)} answers came from the offline answerer because the "
-            f"LLM failed, e.g.: {notices[0]}[/yellow]",
+            f"{len(notices)} answers came from the offline answerer because the "
+            f"LLM failed, e.g.: {notices[0]}",
+            style="yellow",
             highlight=False,
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
+from itertools import islice
 
 from ingest.paragraphs import looks_like_abstract, paragraphs
 from ingest.parse_atom import parse_atom
@@ -11,10 +13,11 @@ from ingest.parse_bibtex import parse_bibtex
 from ingest.parse_listing import DATE_LINE, parse_listing
 from ingest.parse_poster_session import AUTHOR_SEPARATOR, parse_poster_session
 from ingest.parse_publication_list import TYPE_LINE, parse_publication_list
-from ingest.parse_table import parse_csv, parse_jsonl
+from ingest.parse_table import header_line, json_object, parse_csv, parse_jsonl
 from ingest.parsed import Parsed
 
 Parser = Callable[[str, str], Parsed]
+_JSONL_PROBE_LINES = 20  # lines read to tell JSONL from a page that happens to start with '{'
 
 FORMATS = (
     "arXiv Atom XML, BibTeX (.bib), CSV or JSONL with title and abstract columns, "
@@ -23,15 +26,29 @@ FORMATS = (
 
 
 def _is_bibtex(text: str) -> bool:
-    return re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.M) is not None
+    # [ \t]*, not \s*: from every line start, \s* ran over all the blank lines after it,
+    # quadratic in a run of them (300k blank lines took minutes).
+    return re.search(r"^[ \t]*@[A-Za-z]+\s*[{(]", text, re.M) is not None
 
 
 def _is_jsonl(text: str) -> bool:
-    return text.lstrip().startswith("{")
+    """Starts with '{', and one of the first lines is a JSON object (a page can start with '{')."""
+    if not text.lstrip().startswith("{"):
+        return False
+    lines = (line for line in io.StringIO(text) if line.strip())
+    return any(_decodes(line) for line in islice(lines, _JSONL_PROBE_LINES))
+
+
+def _decodes(line: str) -> bool:
+    try:
+        json_object(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_csv(text: str) -> bool:
-    header = text.lstrip("\ufeff").split("\n", 1)[0].lower()
+    header = header_line(text).lower()
     return re.search(r"(^|[,;\t])\s*\"?title\"?\s*($|[,;\t])", header) is not None
 
 
@@ -59,6 +76,9 @@ _DETECTORS: tuple[tuple[str, Callable[[str], bool], Parser], ...] = (
     ("publication list", _is_publication_list, parse_publication_list),
     ("poster session", _is_poster_session, parse_poster_session),
     ("trending listing", _is_listing, parse_listing),
+    # Last: a file of broken JSON lines, told apart from a page only by its first '{'. If
+    # no line is an object, the parser says why rather than skipping every line.
+    ("JSONL", lambda text: text.lstrip().startswith("{"), parse_jsonl),
 )
 
 

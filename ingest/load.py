@@ -10,6 +10,7 @@ from ingest.detect import FORMATS, detect_format
 from ingest.errors import IngestError, UnknownFormat, UnreadableFile
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, merge_duplicates
+from ingest.text import well_formed
 
 BUNDLED_CORPUS = Path(str(files("ingest") / "corpus"))  # inside the package, wheel or not
 
@@ -64,7 +65,7 @@ def parse_file(file: Path, max_bytes: int) -> Parsed:
     if detected is None:
         raise UnknownFormat(f"{file}: format not recognised - expected {FORMATS}")
     _, parser = detected
-    return parser(text, file.name)
+    return parser(text, well_formed(file.name))  # a name that is not UTF-8 is stored too
 
 
 def read_text(file: Path, max_bytes: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import bibtexparser
@@ -15,8 +16,15 @@ from ingest.records import PaperRecord, Source
 from ingest.text import clean_text, collect, to_record
 
 KIND = "bibtex"
+# bibtexparser logs each failed block with 0-based line numbers; the Skipped line says it
+# better. With a handler of its own, Python's last-resort stderr handler stays silent, and
+# an application that configures logging still gets the records.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 _VENUE_FIELDS = ("journal", "booktitle", "publisher", "howpublished")
 _ARXIV_ID = re.compile(r"(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?", re.I)
+# The braces _unbrace sees, in one left-to-right pass: a group's brace after a command or a
+# sub/superscript (kept), an escaped brace (text), and a bare brace (dropped, or its match).
+_BRACE = re.compile(r"(?P<group>(?:\\[A-Za-z]+|[\^_])\s*\{)|(?P<escaped>\\[{}])|(?P<bare>[{}])")
 
 
 def parse_bibtex(text: str, file: str) -> Parsed:
@@ -58,20 +66,24 @@ def _read(block: Entry | ParsingFailedBlock, file: str) -> PaperRecord | Skipped
 
 
 def _unbrace(text: str) -> str:
-    """Drop BibTeX's protective braces ({BERT} -> BERT) but keep \\emph{x}, x^{2} and \\{."""
+    """Drop BibTeX's protective braces ({BERT} -> BERT) but keep \\emph{x}, x^{2} and \\{.
+    Linear in the text, however deep the nesting."""
     kept: list[str] = []
-    opened: list[bool] = []
-    for i, char in enumerate(text):
-        escaped = text[i - 1 : i] == "\\"
-        if char == "{" and not escaped:
-            opened.append(re.search(r"(\\[A-Za-z]+|[\^_])\s*$", text[:i]) is not None)
-            if opened[-1]:
-                kept.append(char)
-        elif char == "}" and not escaped and opened:
-            if opened.pop():
-                kept.append(char)
-        else:
-            kept.append(char)
+    opened: list[bool] = []  # for each open brace: is it kept?
+    end = 0
+    for match in _BRACE.finditer(text):
+        kept.append(text[end : match.start()])
+        end = match.end()
+        token = match[0]
+        if match["group"]:
+            opened.append(True)
+        elif match["bare"] == "{":
+            opened.append(False)
+            token = ""
+        elif match["bare"] and opened and not opened.pop():
+            token = ""  # the match of a dropped brace; an unmatched "}" is kept, as text
+        kept.append(token)
+    kept.append(text[end:])
     return "".join(kept)
 
 

@@ -7,6 +7,7 @@ import re
 from ingest.paragraphs import looks_like_abstract, paragraphs
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
+from ingest.text import excerpt
 
 KIND = "trending_listing"
 DATE_LINE = re.compile(
@@ -21,7 +22,9 @@ def parse_listing(text: str, file: str) -> Parsed:
     title: tuple[int, str] | None = None
 
     def skip_title() -> None:
-        reason = f"'{title[1]}' has a title but no abstract - add the abstract below the title"
+        reason = (
+            f"'{excerpt(title[1])}' has a title but no abstract - add the abstract below the title"
+        )
         parsed.skipped.append(Skipped(file, title[0], reason))
 
     for line, para in paragraphs(text):

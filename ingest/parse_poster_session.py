@@ -5,6 +5,7 @@ from __future__ import annotations
 from ingest.paragraphs import looks_like_abstract
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
+from ingest.text import excerpt
 
 KIND = "poster_session"
 AUTHOR_SEPARATOR = " · "
@@ -32,7 +33,7 @@ def parse_poster_session(text: str, file: str) -> Parsed:
             continue
         if parsed.records or parsed.skipped:
             reason = (
-                f"'{line[:80]}' is not part of a title / authors / abstract triple and was "
+                f"'{excerpt(line)}' is not part of a title / authors / abstract triple and was "
                 "skipped - each paper needs its title, authors and abstract on three lines"
             )
             parsed.skipped.append(Skipped(file, no, reason))

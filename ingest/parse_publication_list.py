@@ -7,6 +7,7 @@ import re
 from ingest.paragraphs import looks_like_abstract, paragraphs
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
+from ingest.text import excerpt
 
 KIND = "publication_list"
 TYPE_LINE = re.compile(r"^(?P<type>[a-z]+)(?P<year>(?:19|20)\d\d)(?P<venue>\S.*)?$")
@@ -25,10 +26,15 @@ def parse_publication_list(text: str, file: str) -> Parsed:
     parsed = Parsed()
     for line, match, body in entries:
         if not body or looks_like_abstract(body[0]):
-            reason = f"'{match[0]}' is not followed by a title - add the title and abstract"
+            reason = (
+                f"'{excerpt(match[0])}' is not followed by a title - add the title and abstract"
+            )
             parsed.skipped.append(Skipped(file, line, reason))
         elif len(body) == 1:
-            reason = f"'{body[0]}' has a title but no abstract - add the abstract below the title"
+            reason = (
+                f"'{excerpt(body[0])}' has a title but no abstract - "
+                "add the abstract below the title"
+            )
             parsed.skipped.append(Skipped(file, line, reason))
         else:
             record = PaperRecord(

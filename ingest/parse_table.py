@@ -25,21 +25,31 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "arxiv_id": ("arxiv_id", "arxiv", "eprint"),
 }
 _AUTHOR_SEPARATORS = re.compile(r"\s*;\s*|\s+·\s+|\s+and\s+")
+# csv.Sniffer is quadratic in what it reads (60 KB of ",'a" took 11 s); a header's first
+# 2,000 characters show its separator.
+_SNIFFED_CHARS = 2000
 
 
 def parse_csv(text: str, file: str) -> Parsed:
     """Comma-, tab- or semicolon-separated, with a header row naming at least title and abstract."""
     text = text.removeprefix("\ufeff")
-    header_line = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        delimiter = csv.Sniffer().sniff(header_line, delimiters=",\t;").delimiter
+        sample = header_line(text)[:_SNIFFED_CHARS]
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
+    # A field may be as long as the file (whose size ingest bounds), not csv's 128 KiB.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     return collect(_csv_rows(text, delimiter, file))
 
 
+def header_line(text: str) -> str:
+    """The first line that is not blank: a table's header, even after blank lines."""
+    return text.removeprefix("\ufeff").lstrip().partition("\n")[0]
+
+
 def parse_jsonl(text: str, file: str) -> Parsed:
-    """One JSON object per line; a line that is not one is skipped, not fatal."""
+    """One JSON object per line; a line that is not one is skipped, fatal only if every one is."""
     return collect(_jsonl_lines(text.removeprefix("\ufeff"), file))
 
 
@@ -94,22 +104,40 @@ def _require_columns(header: list[str], line: int, file: str) -> None:
         )
 
 
+def json_object(content: str) -> dict:
+    """The JSON object on one line, or a ValueError saying why the line is not one.
+    Numbers stay as written (every field is read as text): int() refuses over 4,300 digits."""
+    try:
+        value = json.loads(content, parse_int=str)
+    except json.JSONDecodeError as error:
+        reason = f"is not valid JSON ({error.msg} at column {error.colno}) - fix or remove it"
+        raise ValueError(reason) from None
+    except RecursionError:
+        reason = "nests objects or lists too deeply to be read - a paper is one flat object"
+        raise ValueError(reason) from None
+    if not isinstance(value, dict):
+        raise ValueError("is valid JSON but not an object - write each paper as one {...} per line")
+    return value
+
+
 def _jsonl_lines(text: str, file: str) -> Iterator[PaperRecord | Skipped]:
     source = Source(file=file, kind="jsonl")
+    first_problem: tuple[int, ValueError] | None = None
+    objects = 0
     for line, content in enumerate(text.split("\n"), start=1):
         if not content.strip():
             continue
         try:
-            value = json.loads(content)
-        except json.JSONDecodeError as error:
-            reason = f"is not valid JSON ({error.msg} at column {error.colno}) - fix or remove it"
-            yield Skipped(file, line, f"Line {line} {reason}")
+            value = json_object(content)
+        except ValueError as error:
+            first_problem = first_problem or (line, error)
+            yield Skipped(file, line, f"Line {line} {error}")
             continue
-        if not isinstance(value, dict):
-            reason = "is valid JSON but not an object - write each paper as one {...} per line"
-            yield Skipped(file, line, f"Line {line} {reason}")
-            continue
+        objects += 1
         yield _record(value, source, line, f"Line {line}")
+    if first_problem and not objects:
+        line, error = first_problem
+        raise MalformedFile(f"{file}: line {line}: no line is a JSON object; line {line} {error}")
 
 
 def _record(

@@ -8,10 +8,23 @@ from collections.abc import Iterable
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """Lone surrogates (a JSON "\\ud800", an argument that is not UTF-8) become U+FFFD:
+    they cannot be encoded, so no tokenizer, hash or store takes them."""
+    return _SURROGATE.sub("\ufffd", text)
+
 
 def clean_text(text: object) -> str:
     """Runs of whitespace (newlines included) become one space; None becomes ''."""
-    return " ".join(str(text).split()) if text is not None else ""
+    return well_formed(" ".join(str(text).split())) if text is not None else ""
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """Text short enough to quote in a message, which must not echo a 5,000-digit year."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_year(value: object) -> int | None:
@@ -44,12 +57,17 @@ def to_record(
     if not title:
         return Skipped(source.file, line, f"{label} has no title - add a title, or remove it")
     if not abstract:
-        reason = f"'{title}' has a title but no abstract - add an abstract, or remove the entry"
+        reason = (
+            f"'{excerpt(title)}' has a title but no abstract - add an abstract, or remove the entry"
+        )
         return Skipped(source.file, line, reason)
     try:
         parsed_year = parse_year(year)
     except ValueError as error:
-        reason = f"'{title}' has the year '{error}', which is not a number like 2021 - fix the year"
+        reason = (
+            f"'{excerpt(title)}' has the year '{excerpt(str(error))}', which is not a number "
+            "like 2021 - fix the year"
+        )
         return Skipped(source.file, line, reason)
     return PaperRecord(
         title=title,

@@ -11,7 +11,7 @@ from openai_stub import Empty, Error, Reply
 
 from assistant import Assistant
 from assistant.answer.result import REFUSAL
-from assistant.errors import EmptyQuery, NotIndexed, QuestionTooLong
+from assistant.errors import AssistantError, EmptyQuery, NotIndexed, QuestionTooLong
 
 HOSTILE = paper(
     "Robust Calibration Under Attack",
@@ -246,3 +246,42 @@ def test_a_list_names_only_papers_whose_own_words_back_the_topic(settings, wide_
     assert "Scenes as Fields" not in listed and "Temperature Scaling" in listed
     hits = assistant.search("Which papers study calibration?")
     assert all(support("calibration", h) >= 0.5 for h in hits if h.paper.title in listed)
+
+
+def test_lone_surrogates_in_a_paper_or_a_question_are_replaced(settings, tmp_path):
+    """A JSON '\\ud800' (or an argument that is not UTF-8) made the tokenizer raise TypeError."""
+    from assistant.store.embeddings import MiniLMEmbeddings
+
+    paper_file = tmp_path / "s.jsonl"
+    paper_file.write_text(
+        '{"title": "Calibration \\ud800 of networks", "abstract": "We calibrate \\udcff nets."}\n'
+    )
+    assistant = Assistant(settings, embeddings=MiniLMEmbeddings())
+    assert assistant.ingest([paper_file]).added == 1
+    [hit] = assistant.search("calibration \ud800", k=1)
+    assert hit.paper.title == "Calibration \ufffd of networks"
+    answer = assistant.ask("How are networks calibrated? \udcff")
+    assert answer.citations and "\ufffd" in answer.question
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ([{"role": "user", "content": 5}], r"history\[0\] is \{'role': 'user', 'content': 5\}"),
+        (
+            [{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}],
+            r"history\[1\] is .*'role': 'user' or 'assistant'",
+        ),
+        (["hi"], r"history\[0\] is 'hi' - each entry must be"),
+        ("hi", "history must be a list of"),
+    ],
+)
+def test_a_bad_history_entry_is_an_error_naming_it(settings, history, message):
+    with pytest.raises(AssistantError, match=message):
+        make(settings).ask("And what data did they use?", history=history)
+
+
+def test_history_content_with_lone_surrogates_is_replaced(settings):
+    history = [{"role": "user", "content": "How is calibration measured? \ud800"}]
+    answer = make(settings).ask("and what data did they use?", history=history)
+    assert "\ud800" not in answer.question

@@ -165,3 +165,37 @@ print(sorted(name for name in heavy if name in sys.modules))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_user_text_is_printed_as_text_not_markup(tmp_path, monkeypatch):
+    """A '[/red]' in a title, a BibTeX key or an option is text: every Skipped and Failed
+    line after it is still printed."""
+    monkeypatch.setenv("COLUMNS", "200")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        'title,abstract\n"Tags [/red] in [bold]a title",An abstract about tags.\n"No [/red]",\n'
+    )
+    (folder / "b.bib").write_text("@article{[/red]key,\n title={Keyed [/red]}\n}\n")
+    (folder / "c.txt").write_text("Not a [/red] paper page.\n")
+    result = runner.invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 1 and "MarkupError" not in result.output
+    assert "Skipped " in result.stderr
+    assert "'No [/red]' has a title but no abstract" in result.stderr
+    assert "'Keyed [/red]' has a title but no abstract" in result.stderr
+    assert "Failed " in result.stderr and "c.txt: format not recognised" in result.stderr
+    table = runner.invoke(app, ["search", "tags in a title"])
+    assert table.exit_code == 0 and "Tags [/red] in [bold]a title" in table.stdout
+    author = runner.invoke(app, ["search", "tags", "--author", "[/red]"])
+    assert author.exit_code == 1
+    assert "Error: no indexed paper has an author matching '[/red]'" in author.stderr
+
+
+def test_negative_k_and_a_backwards_year_range_are_errors():
+    runner.invoke(app, ["ingest", str(FORMATS / "papers.csv")])
+    negative = runner.invoke(app, ["search", "networks", "-k", "-5"])
+    assert negative.exit_code == 1 and "k = -5 is not a number of papers" in negative.stderr
+    backwards = runner.invoke(app, ["search", "networks", "--year", "3000:1000"])
+    assert backwards.exit_code == 1
+    assert "runs from 3000 back to 1000 - put the earlier year first" in backwards.stderr
+    assert "1000:3000 on the command line" in backwards.stderr

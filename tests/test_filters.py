@@ -53,6 +53,7 @@ def test_explicit_filters_resolve_names_sources_and_years(catalog):
     [
         ({"yeer": 2020}, "unknown filter 'yeer' - use one of year, author"),
         ({"year": "recent"}, "year filter 'recent' is not a year"),
+        ({"year": [3000, 1000]}, r"year filter \[3000, 1000\] runs from 3000 back to 1000"),
         ({"author": "Nobody Here"}, "no indexed paper has an author matching 'Nobody Here'"),
         ({"source": "twitter"}, "source 'twitter' is neither a kind of page"),
     ],

@@ -1,11 +1,12 @@
 """Reading files: every bad input gets a message naming the file (and line) and the fix."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from ingest.errors import UnknownFormat, UnreadableFile
+from ingest.errors import MalformedFile, UnknownFormat, UnreadableFile
 from ingest.load import load_paths, parse_file, read_text
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
@@ -91,3 +92,47 @@ def test_folder_with_good_and_bad_files_loads_the_good_and_reports_the_bad(tmp_p
     reasons = " ".join(str(s) for s in loaded.skipped)
     assert "papers.csv:" in reasons and "no abstract" in reasons
     assert loaded.entries == len(loaded.papers)
+
+
+POSTER = (
+    "Session 3\n\nA Paper About Posters\nAnn Lee · Bob Ray\n"
+    + "We study posters and find that they can be read as papers. " * 4
+    + "\n"
+)
+
+
+def test_a_page_that_starts_with_a_brace_is_read_as_the_page_it_is(tmp_path):
+    parsed = parse_file(write(tmp_path, "page.txt", "{\n\n" + POSTER), LIMIT)
+
+    assert [r.title for r in parsed.records] == ["A Paper About Posters"]
+    assert parsed.records[0].sources[0].kind == "poster_session"
+
+
+def test_a_jsonl_file_with_a_broken_first_line_is_still_jsonl(tmp_path):
+    text = '{"title": "T", \n{"title": "T2", "abstract": "A."}\n'
+
+    parsed = parse_file(write(tmp_path, "x.jsonl", text), LIMIT)
+
+    assert [r.title for r in parsed.records] == ["T2"] and parsed.skipped[0].line == 1
+
+
+def test_a_brace_file_without_one_json_object_fails_naming_why(tmp_path):
+    with pytest.raises(MalformedFile, match=r"deep\.jsonl: line 1: no line is a JSON object.*deep"):
+        parse_file(write(tmp_path, "deep.jsonl", '{"a":' * 100_000), LIMIT)
+
+
+def test_a_csv_after_a_blank_line_is_recognised(tmp_path):
+    parsed = parse_file(write(tmp_path, "lead.csv", "\n \ntitle,abstract\nT,An abstract.\n"), LIMIT)
+
+    assert [(r.title, r.sources[0].kind) for r in parsed.records] == [("T", "csv")]
+    assert parsed.skipped == []
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_with_a_replacement_character(tmp_path):
+    """Linux hands such a name over with a lone surrogate, which no hash or store takes."""
+    path = tmp_path / os.fsdecode(b"caf\xe9.csv")
+    path.write_text("title,abstract\nT,An abstract.\n")
+
+    [record] = parse_file(path, LIMIT).records
+
+    assert record.sources[0].file == "caf\ufffd.csv" and record.record_hash

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,15 @@ def test_bad_year_missing_title_and_duplicate_key_are_skipped_with_reasons():
             " - fix it, or remove it",
         ),
     ]
+
+
+def test_bibtexparser_logs_nothing_to_the_terminal():
+    """Its own warnings, with 0-based line numbers, repeated each Skipped line on stderr."""
+    script = (
+        "from ingest.parse_bibtex import parse_bibtex\n"
+        "text = '@article{a, title={T}, abstract={A}}\\n@article{b, title={'\n"
+        "parsed = parse_bibtex(text, 'x.bib')\n"
+        "print(len(parsed.records), len(parsed.skipped))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1 1\n", "")

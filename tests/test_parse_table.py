@@ -156,6 +156,15 @@ def test_split_authors(authors, expected):
     assert split_authors(authors) == expected
 
 
+def test_csv_field_longer_than_csvs_default_limit_is_read():
+    """csv refuses fields over 131,072 characters unless told; the file size limit bounds them."""
+    abstract = "Long. " * 30_000
+
+    [record] = parse_csv(f"title,abstract\nT,{abstract}\n", "x.csv").records
+
+    assert len(record.abstract) == len(abstract.strip())
+
+
 # --- JSON Lines ----------------------------------------------------------------------------
 
 
@@ -208,3 +217,43 @@ def test_jsonl_falls_back_to_the_next_alias_when_one_is_empty():
     [record] = parse_jsonl(text, "x.jsonl").records
 
     assert (record.abstract, record.venue) == ("From summary.", "J")
+
+
+def test_jsonl_line_nested_too_deeply_is_skipped_and_the_rest_read():
+    text = '{"a":' * 100_000 + '\n{"title": "T", "abstract": "A."}\n'
+
+    parsed = parse_jsonl(text, "x.jsonl")
+
+    assert [r.title for r in parsed.records] == ["T"]
+    assert parsed.skipped == [
+        Skipped(
+            "x.jsonl",
+            1,
+            "Line 1 nests objects or lists too deeply to be read - a paper is one flat object",
+        )
+    ]
+
+
+def test_jsonl_year_of_five_thousand_digits_is_skipped_with_a_short_reason():
+    text = '{"title": "T", "abstract": "A.", "year": ' + "1" * 5000 + "}\n"
+
+    [skipped] = parse_jsonl(text, "x.jsonl").skipped
+
+    assert skipped.reason.startswith("'T' has the year '11111")
+    assert skipped.reason.endswith("…', which is not a number like 2021 - fix the year")
+    assert len(skipped.reason) < 200
+
+
+def test_jsonl_numbers_are_read_as_written():
+    [record] = parse_jsonl('{"title": 1984, "abstract": "A.", "year": 2021}', "x.jsonl").records
+
+    assert (record.title, record.year) == ("1984", 2021)
+
+
+def test_jsonl_file_without_one_object_is_malformed_naming_the_first_bad_line():
+    with pytest.raises(
+        MalformedFile,
+        match=r"x\.jsonl: line 2: no line is a JSON object; line 2 is not valid JSON "
+        r"\(Expecting property name enclosed in double quotes at column 2\) - fix or remove it",
+    ):
+        parse_jsonl("\n{\nnot json\n", "x.jsonl")

@@ -4,6 +4,7 @@ makes the dense leg predictable, BM25 is the real thing."""
 import itertools
 from functools import partial
 
+import numpy as np
 import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings
 
@@ -106,6 +107,10 @@ def test_bad_queries_are_clear_errors(retriever, settings):
         retriever.search("   ")
     with pytest.raises(AssistantError, match="unknown retrieval mode 'sparse'"):
         retriever.search("calibration", mode="sparse")
+    for k in (0, -1, -5, 2.5, "5"):
+        with pytest.raises(AssistantError, match=f"k = {k!r} is not a number of papers"):
+            retriever.search("calibration", k=k)
+    assert len(retriever.search("calibration", k=np.int64(2))) == 2
     empty = Retriever(PaperIndex(settings.model_copy(update={"collection": "other"}),
                                  lambda t, p: []), KeywordEmbeddings().embed_query)  # fmt: skip
     with pytest.raises(NotIndexed, match="run 'assistant ingest'"):

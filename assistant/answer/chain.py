@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.conversation import standalone_question
+from assistant.answer.conversation import checked_history, standalone_question
 from assistant.answer.extractive import offline_answer
 from assistant.answer.refusal import decide, refusal_model
 from assistant.answer.render import number_context
@@ -27,6 +27,7 @@ from assistant.answer.streaming import AnswerStream
 from assistant.errors import EmptyQuery, QuestionTooLong
 from assistant.search.retrieval import Hits, Retriever
 from assistant.settings import Settings
+from ingest.text import well_formed
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -91,12 +92,12 @@ class AnswerChain:
         yield from self._written(state, offline_answer(hits.question, hits), "offline", notice)
 
     def _condense(self, state: dict) -> dict:
-        question = state["question"].strip()
+        question = well_formed(state["question"]).strip()
         if not question:
             raise EmptyQuery()
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionTooLong(len(question), MAX_QUESTION_CHARS)
-        history = state["history"]
+        history = checked_history(state["history"])
         standalone = standalone_question(question, history)
         if self.condenser is not None and standalone != question:
             transcript = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])

@@ -9,9 +9,11 @@ last answer; ordinals ("the second one") pick among them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from assistant.errors import AssistantError
 from assistant.search.intent import Intent, read_intent
+from ingest.text import excerpt, well_formed
 
 _ORDINALS = {"first": 0, "former": 0, "second": 1, "latter": -1, "third": 2, "last": -1}
 _MENTION = re.compile(
@@ -20,6 +22,26 @@ _MENTION = re.compile(
     r"|[\"“]([^\"”\n]{12,})[\"”]",  # "Title"
     re.M,
 )
+
+
+def checked_history(history: Sequence[Mapping]) -> list[dict[str, str]]:
+    """The conversation as role/content dicts of text, or an error naming the entry that is
+    not one: a bad entry would otherwise surface as a TypeError deep in the chain."""
+    if isinstance(history, str) or not isinstance(history, Sequence):
+        raise AssistantError(
+            "history must be a list of {'role', 'content'} dicts - pass [] for no conversation"
+        )
+    turns: list[dict[str, str]] = []
+    for n, turn in enumerate(history):
+        role = turn.get("role") if isinstance(turn, Mapping) else None
+        content = turn.get("content") if isinstance(turn, Mapping) else None
+        if role not in ("user", "assistant") or not isinstance(content, str):
+            raise AssistantError(
+                f"history[{n}] is {excerpt(repr(turn))} - each entry must be "
+                "{'role': 'user' or 'assistant', 'content': the message text}"
+            )
+        turns.append({"role": role, "content": well_formed(content)})
+    return turns
 
 
 def mentioned_titles(answer: str) -> list[str]:

@@ -159,6 +159,11 @@ def _explicit_field(key: str, value: Any, catalog: Catalog) -> dict[str, Any]:
             raise FilterError(
                 f"year filter {value!r} is not a year or a [from, to] pair like [2021, 2026]"
             ) from None
+        if low is not None and high is not None and low > high:
+            raise FilterError(
+                f"year filter {value!r} runs from {low} back to {high} - put the earlier year "
+                f"first, like [{high}, {low}] (or {high}:{low} on the command line)"
+            )
         return {"year_from": low, "year_to": high}
     if key == "author":
         keys = tuple(k for name in values for k in match_author(str(name), catalog))

@@ -8,6 +8,7 @@ deeper and hand on more papers; which of them the answer names is the answer's c
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +24,7 @@ from assistant.store.catalog import Catalog
 from assistant.store.index import PaperIndex
 from assistant.store.sidecar import SideIndex
 from ingest.records import PaperRecord
+from ingest.text import well_formed
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -103,7 +105,8 @@ class Retriever:
             raise EmptyQuery()
         if mode not in MODES:
             raise AssistantError(f"unknown retrieval mode {mode!r} - use one of {MODES}")
-        question = read_question(query[:MAX_QUERY_CHARS], self.catalog)
+        k = _papers_wanted(k)
+        question = read_question(well_formed(query[:MAX_QUERY_CHARS]), self.catalog)
         applied = explicit_filters(filters, self.catalog).combined_with(question.filters)
         if not self.catalog.ids:
             raise NotIndexed()
@@ -218,6 +221,17 @@ class Retriever:
             Hit(record, c.score, c.similarity, c.found_by, c.lexical)
             for record, c in zip(records, candidates, strict=True)
         ]
+
+
+def _papers_wanted(k: object) -> int:
+    """k as an int (numpy's too), or an error: k = -5 used to return 45-52 papers."""
+    try:
+        wanted = operator.index(k)
+    except TypeError:
+        wanted = 0
+    if wanted < 1:
+        raise AssistantError(f"k = {k!r} is not a number of papers - use 1 or more, e.g. 10")
+    return wanted
 
 
 def _nearest(cosines: np.ndarray, depth: int) -> list[tuple[int, float]]:
