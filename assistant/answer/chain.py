@@ -60,9 +60,7 @@ class AnswerChain:
 
     def stream(self, question: str, history=(), **search: Any) -> Iterator[str | Answer]:
         """Checked text pieces as they are written (streaming.py), then the `Answer`."""
-        state = self._retrieve(
-            self._condense({"question": question, "history": list(history), **search})
-        )
+        state = self._retrieve(self._condense({"question": question, "history": history, **search}))
         hits: Hits = state["hits"]
         decision = decide(hits, self.retriever.local)
         state["decision"] = decision.to_json(refusal_model())
