@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from assistant.retriever import PaperRetriever
+
 
 class Assistant:
     """Built from settings; pass `embeddings`, a Chroma `client` or a LangChain chat model
@@ -95,6 +97,16 @@ class Assistant:
         """Papers for a question, best first. Filters are explicit (`filters={"year":
         [2022, 2026], "author": "Juho Lee"}`) and read from the question itself."""
         return self.retriever.search(query, k, filters, mode)
+
+    def as_retriever(
+        self, k: int = 10, filters: dict[str, Any] | None = None, mode: Mode = "hybrid"
+    ) -> PaperRetriever:
+        """This index as a LangChain `BaseRetriever`: each paper found is a `Document`
+        (the abstract, with id, title, authors, year, venue, sources, DOI, arXiv id, score
+        and found_by as metadata), for chains of your own."""
+        from assistant.retriever import PaperRetriever  # LangChain's runnables: loaded on use
+
+        return PaperRetriever(assistant=self, k=k, filters=filters, mode=mode)
 
     @cached_property
     def chain(self) -> AnswerChain:

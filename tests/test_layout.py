@@ -25,6 +25,7 @@ FORBIDDEN = {
     "assistant/search": ("assistant.answer", *SURFACES),
     "assistant/answer": SURFACES,
     "assistant/api.py": ("assistant.cli", "assistant.web", "assistant.evaluation"),
+    "assistant/retriever.py": ("assistant.cli", "assistant.web", "assistant.evaluation"),
     "assistant/web": ("assistant.cli", "assistant.evaluation"),
     "assistant/evaluation": ("assistant.cli", "assistant.web"),
 }
