@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -111,20 +112,41 @@ def search(
     if as_json:
         print(json.dumps(search_json(hits), indent=2, ensure_ascii=False))
         return
-    table = Table("#", "score", "year", "title", "authors", "sources", "found by")
+    # The title gets the room: the rest of what is known of a paper is one short line
+    # under it, so a title wraps over one or two lines even in 80 columns.
+    table = Table("#", "score", "paper", box=box.SIMPLE_HEAD)
     for rank, hit in enumerate(hits, 1):
         paper = hit.paper
-        authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
-        sources = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
-        table.add_row(
-            str(rank), f"{hit.score:.3f}", str(paper.year or ""), paper.title, authors, sources,
-            "+".join(hit.found_by),
-        )  # fmt: skip
+        known = [
+            _first_author(paper.authors),
+            str(paper.year or ""),
+            ", ".join(dict.fromkeys(_short_source(s.kind) for s in paper.sources)),
+            "found by " + "+".join(hit.found_by),
+        ]
+        line = Text(paper.title, style="bold")
+        line.append("\n" + " · ".join(part for part in known if part), style="dim")
+        table.add_row(str(rank), f"{hit.score:.3f}", line)
     out.print(table)
     for name, applied in hits.filters.describe().items():
         out.print(f"filter: {name} = {applied['value']} (from '{applied['from']}')")
     if not hits:
         out.print("No paper matched.")
+
+
+SOURCE_LABELS = {"poster_session": "poster", "trending_listing": "trending",
+                 "publication_list": "publications"}  # fmt: skip
+
+
+def _short_source(kind: str) -> str:
+    return SOURCE_LABELS.get(kind, kind)
+
+
+def _first_author(authors: tuple[str, ...]) -> str:
+    """'Forré et al.': the first author's last name, for a table that has to fit."""
+    if not authors:
+        return ""
+    last = authors[0].split()[-1]
+    return last if len(authors) == 1 else f"{last} et al."
 
 
 def search_json(hits) -> dict:
@@ -141,6 +163,8 @@ def search_json(hits) -> dict:
                 "authors": list(hit.paper.authors),
                 "year": hit.paper.year,
                 "venue": hit.paper.venue,
+                "doi": hit.paper.doi,
+                "arxiv_id": hit.paper.arxiv_id,
                 "sources": sorted({s.file for s in hit.paper.sources}),
                 "listed_on": list(hit.paper.listed_on),
                 "score": round(hit.score, 4),
@@ -372,8 +396,6 @@ def _progress_bar():
 
 
 def _rich_table(table) -> Table:
-    from rich import box
-
     first, *rest = table.header  # headers stack their words, so the tables fit 80 columns
     rendered = Table(
         first,

@@ -199,3 +199,33 @@ def test_negative_k_and_a_backwards_year_range_are_errors():
     assert backwards.exit_code == 1
     assert "runs from 3000 back to 1000 - put the earlier year first" in backwards.stderr
     assert "1000:3000 on the command line" in backwards.stderr
+
+
+def test_search_table_gives_the_title_the_room_in_80_columns(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    title = "A Very Long Title About Calibrating Deep Networks Under Distribution Shift At Scale"
+    record = {
+        "title": title,
+        "abstract": "We calibrate deep networks under distribution shift, at scale.",
+        "authors": ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"],
+        "year": 2024,
+        "doi": "10.1000/xyz123",
+        "arxiv_id": "2401.00001",
+    }
+    papers = tmp_path / "long.jsonl"
+    papers.write_text(json.dumps(record) + "\n")
+    runner.invoke(app, ["ingest", str(papers)])
+    table = runner.invoke(app, ["search", "calibrating networks under shift", "-k", "1"])
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "Lovelace et al." in table.stdout and "Turing" not in table.stdout
+    title_lines = [line for line in lines if any(w in line for w in ("Very", "Scale"))]
+    assert len(title_lines) <= 3, table.stdout  # 84 characters: two lines, three at most
+    hit = json.loads(runner.invoke(app, ["search", "calibrating", "--json"]).stdout)["hits"][0]
+    assert (hit["doi"], hit["arxiv_id"]) == ("10.1000/xyz123", "2401.00001")
+    asked = json.loads(
+        runner.invoke(app, ["ask", "calibrating networks under shift", "--json"]).stdout
+    )
+    assert asked["citations"][0]["doi"] == "10.1000/xyz123"
+    assert asked["citations"][0]["arxiv_id"] == "2401.00001"

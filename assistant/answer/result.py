@@ -47,6 +47,8 @@ class Answer:
                     "authors": list(c.paper.authors),
                     "year": c.paper.year,
                     "source": ", ".join(dict.fromkeys(s.file for s in c.paper.sources)),
+                    "doi": c.paper.doi,
+                    "arxiv_id": c.paper.arxiv_id,
                 }
                 for c in self.citations
             ],
