@@ -180,15 +180,38 @@ def search_json(hits) -> dict:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question about the papers.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    bibtex: Annotated[
+        Path | None, typer.Option("--bibtex", help="Write the cited papers to this .bib file.")
+    ] = None,
 ) -> None:
     """Answer a question from the indexed papers, with numbered citations."""
     with user_errors(), err.status("Searching the papers…"):  # a spinner, on terminals only
         answer = _assistant().ask(question)
+    if bibtex is not None:
+        _write_bibtex(answer, bibtex)
     if as_json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
         return
     _print_answer_extras(answer)
     out.print(answer.text, highlight=False)
+
+
+def _write_bibtex(answer, path: Path) -> None:
+    """The cited papers to `path`, written whole or not at all; said on stderr, so stdout
+    stays the answer (or its JSON)."""
+    if not answer.citations:
+        err.print(f"No paper was cited, so {path} was not written.", highlight=False)
+        return
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(answer.to_bibtex(), encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        problem = f"cannot write {path} ({error.strerror}) - check the path"
+        err.print(_labelled("Error:", "red", problem), highlight=False)
+        raise typer.Exit(1) from None
+    err.print(f"Wrote {len(answer.citations)} cited paper(s) to {path} as BibTeX.", highlight=False)
 
 
 @app.command()

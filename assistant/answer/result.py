@@ -34,6 +34,12 @@ class Answer:
     question: str = ""  # the standalone question that was searched for
     evidence: dict | None = None  # the refusal decision's signals, score and threshold
 
+    def to_bibtex(self) -> str:
+        """The cited papers as BibTeX entries, in citation order (answer/bibtex.py)."""
+        from assistant.answer.bibtex import to_bibtex
+
+        return to_bibtex(c.paper for c in self.citations)
+
     def to_json(self) -> dict:
         """The `assistant ask --json` shape (README, Asking questions) and what the checks found."""
         return {
