@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -291,7 +292,8 @@ def test_every_example_the_page_offers_is_answered(page):
     assert len(examples) == 4
     for turn, example in enumerate(examples, start=1):
         page.locator("#examples button", has_text=example).click()
-        page.wait_for_function(f"document.querySelector('#question textarea').value == {example!r}")
+        filled = f"document.querySelector('#question textarea').value == {json.dumps(example)}"
+        page.wait_for_function(filled)
         page.click("button#ask")
         wait_for_answer(page, turn)
         assert "could not find" not in page.inner_text(f"#turn-{turn}"), example
