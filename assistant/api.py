@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.chain import AnswerChain
 from assistant.answer.result import Answer
 from assistant.errors import NotIndexed, UnknownPaper
+from assistant.search.filters import explicit_filters
 from assistant.search.retrieval import Hit, Hits, Mode, Retriever
 from assistant.settings import Settings
 from assistant.store.index import PaperIndex, Progress
@@ -155,6 +156,11 @@ class Assistant:
             raise NotIndexed()
         rows = sorted(range(len(catalog.ids)), key=lambda r: catalog.titles[r].lower())
         return self.index.records([catalog.ids[r] for r in rows[:limit]])
+
+    def count(self, filters: dict[str, Any] | None = None) -> int:
+        """How many indexed papers pass these filters (the `search` kind); all without."""
+        catalog = self.retriever.catalog
+        return int(explicit_filters(filters, catalog).mask(catalog).sum())
 
     def paper(self, paper_id: str) -> PaperRecord:
         found = self.index.records([paper_id])

@@ -274,14 +274,14 @@ def serve(
             err.print("The index is empty: ingesting the bundled corpus first.")
             err.print(_ingest_with_progress(assistant, None).summary())
         with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
-            from assistant.web.app import LAUNCH_OPTIONS, build_app
+            from assistant.web.app import LAUNCH_OPTIONS, build_app, upload_limit
 
             web = build_app(assistant)
     out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")
     web.launch(
         server_name=host,
         server_port=port,
-        max_file_size=assistant.settings.max_file_bytes,
+        max_file_size=upload_limit(assistant.settings),
         quiet=True,
         footer_links=[],
         **LAUNCH_OPTIONS,

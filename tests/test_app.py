@@ -69,7 +69,10 @@ def test_filters_from_the_page_combine_with_the_question(ui):
         "Mixing Samples for Confidence",
         "Four-bit Transformers",
     }
-    assert last[4] == "Filters applied: **year** = 2022-2023 (set by you)"
+    assert last[4] == (
+        "Filters applied: **year** = 2022-2023 (set by you)\n\n"
+        "The filters you set leave 3 of 7 papers."
+    )
     *_, by_author = ask(ui, "Which papers study calibration?", author="Juho Lee")
     assert "**author** = Juho Lee" in by_author[4]
 
@@ -164,7 +167,8 @@ def test_the_app_wires_every_event(ui):
     app = build_app(ui.assistant)
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
     wired = {fn.name for fn in app.fns.values()}
-    assert {"respond", "browse", "open_paper", "ask_about", "add_papers", "header"} <= wired
+    handlers = {"respond", "browse", "open_paper", "ask_about", "add_papers", "refresh", "reset"}
+    assert handlers <= wired
     assert app._queue.default_concurrency_limit == 4
     assert "offline mode" in ui.header() and f"{len(PAPERS)} papers indexed" in ui.header()
     assert ui.examples() == ["Which papers study equivariant maps?"]
@@ -191,7 +195,7 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
     assert "Ingested 368 entries: 352 added" in result.output
     assert empty.index.count() == 352
     assert launched["server_name"] == "127.0.0.1" and launched["server_port"] == 7860
-    assert launched["max_file_size"] == settings.max_file_bytes and "css" in launched
+    assert launched["max_file_size"] == 10 * settings.max_file_bytes and "css" in launched
 
 
 def test_links_are_only_web_links_and_refusals_list_no_sources():
@@ -231,3 +235,18 @@ def test_similar_papers_and_unknown_ids(ui):
         ui.assistant.similar("nope")
     with pytest.raises(AssistantError, match="no indexed paper has the id 'nope'"):
         ui.assistant.paper("nope")
+
+
+def test_text_never_becomes_a_link_and_long_titles_are_shortened(ui):
+    from assistant.web.views import markdown_text, shortened
+
+    shown = markdown_text("see http://127.0.0.1:9/x, WWW.example.org or eve@example.org")
+    assert shown == "see http\\://127.0.0.1:9/x, WWW\\.example.org or eve\\@example.org"
+    assert shortened("word " * 100, 20) == "word word word word…" and shortened("ok") == "ok"
+    long = paper("Deep GNNs " + "and more words " * 300, "Deep GNNs oversmooth.")
+    ui.assistant.index.upsert([long])
+    question, _ = ui.ask_about(long.id)
+    assert len(question) < 300 and question.startswith('What does "Deep GNNs and more')
+    card = paper_html(long)
+    assert f"<h4>{shortened(long.title)}</h4>" in card
+    assert f"<summary>Full title</summary>{long.title}</details>" in card

@@ -18,11 +18,21 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from assistant.answer.chain import MAX_QUESTION_CHARS
 from assistant.answer.result import Answer
 from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
+from assistant.settings import Settings
 from assistant.text import TOPICLESS
-from assistant.web.views import answer_markdown, filters_markdown, paper_html, sources_html
+from assistant.web.views import (
+    answer_markdown,
+    filters_markdown,
+    markdown_text,
+    paper_html,
+    scope_markdown,
+    shortened,
+    sources_html,
+)
 from ingest.errors import IngestError
 
 CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue
@@ -32,6 +42,8 @@ LIBRARY_MATCHES = 20  # papers a library search shows
 SIMILAR_HEADERS = ["Similar papers", "Similarity"]
 SIMILAR_SHOWN = 5
 EXAMPLE_COMMON_WORDS = 10  # title words too common to make a topic of
+ASK_ABOUT = 'What does "{title}" propose, and what did it find?'
+UPLOAD_CEILING = 10  # Gradio refuses uploads this many times the ingest limit, unread
 
 CSS = """
 .pa-paper { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -47,6 +59,7 @@ CSS = """
 .pa-paper.pa-active { outline: 3px solid #f59e0b; }
 .pa-unsupported { border-left: 4px solid #dc2626; padding-left: 8px; }
 .pa-turn > summary, .pa-retrieved > summary { cursor: pointer; font-weight: 600; }
+#chat, #sources, #paper, #library, #similar { overflow-wrap: anywhere; }
 """
 
 # Citation links [n] in the chat point at "#source-<turn>-<n>": open that answer's
@@ -87,8 +100,8 @@ class PaperApp:
         chat: list[dict],
         history: list[dict],
         answers: list[tuple[str, Answer]],
-        year_from: float | None,
-        year_to: float | None,
+        year_from: str | None,
+        year_to: str | None,
         sources: list[str] | None,
         author: str | None,
     ) -> Iterator[tuple]:
@@ -101,8 +114,9 @@ class PaperApp:
         reply = {"role": "assistant", "content": "…"}
         chat.append(reply)
         yield chat, history, answers, gr.skip(), "Searching the papers…", ""
+        years = [_year(year_from), _year(year_to)]
         filters = {
-            "year": [_year(year_from), _year(year_to)] if year_from or year_to else None,
+            "year": years if any(years) else None,
             "source": sources or None,
             "author": author or None,
         }
@@ -129,7 +143,23 @@ class PaperApp:
             {"role": "assistant", "content": answer.text},
         ]
         answers = [*answers, (message, answer)]
-        yield chat, history, answers, sources_html(answers), filters_markdown(answer.filters), ""
+        applied = filters_markdown(answer.filters) + self._scope(filters)
+        yield chat, history, answers, sources_html(answers), applied, ""
+
+    def _scope(self, filters: dict[str, Any]) -> str:
+        """How many papers the filters set on the page leave, and, with a year filter,
+        that papers without a year are among those left out."""
+        if not any(filters.values()):
+            return ""
+        catalog = self.assistant.retriever.catalog
+        undated = int((catalog.years == 0).sum()) if filters["year"] else 0
+        return scope_markdown(self.assistant.count(filters), len(catalog.ids), undated)
+
+    @staticmethod
+    def reset() -> tuple:
+        """A new chat: no conversation, no sources, no filters (they would apply unseen,
+        folded away in their panel)."""
+        return [], [], [], sources_html([]), "", "", "", "", [], ""
 
     # --- library --------------------------------------------------------------------
 
@@ -144,8 +174,8 @@ class PaperApp:
             return pd.DataFrame(columns=LIBRARY_HEADERS), [], f"⚠️ {escape(str(error))}"
         rows = [
             [
-                p.title,
-                ", ".join(p.authors),
+                shortened(p.title),
+                shortened(", ".join(p.authors)),
                 p.year or "",
                 ", ".join(dict.fromkeys(s.file for s in p.sources)),
             ]
@@ -169,16 +199,21 @@ class PaperApp:
         paper = self.assistant.paper(ids[row])
         similar = self.assistant.similar(paper.id, k=SIMILAR_SHOWN)
         table = pd.DataFrame(
-            [[hit.paper.title, round(hit.similarity, 2)] for hit in similar],
+            [[shortened(hit.paper.title), round(hit.similarity, 2)] for hit in similar],
             columns=SIMILAR_HEADERS,
         )
         return paper_html(paper), table, [hit.paper.id for hit in similar], paper.id
 
     def ask_about(self, paper_id: str | None) -> tuple[str, gr.Tabs]:
+        """A question on the paper, naming it by its whole title when that fits the
+        question limit, else by the title's first words."""
         if not paper_id:
             return "", gr.Tabs()
         title = self.assistant.paper(paper_id).title
-        return f'What does "{title}" propose, and what did it find?', gr.Tabs(selected="chat")
+        question = ASK_ABOUT.format(title=title)
+        if len(question) > MAX_QUESTION_CHARS:
+            question = ASK_ABOUT.format(title=shortened(title))
+        return question, gr.Tabs(selected="chat")
 
     # --- adding papers --------------------------------------------------------------
 
@@ -196,11 +231,11 @@ class PaperApp:
             with self.writing:
                 report = self.assistant.ingest(paths, _progress_callback(progress))
         except (AssistantError, IngestError) as error:
-            text = f"⚠️ {escape(str(error))}"
+            text = f"⚠️ {markdown_text(_named(str(error), paths))}"
         else:
             lines = [escape(report.summary())]
-            lines += [f"- Skipped {escape(str(s))}" for s in report.skipped]
-            lines += [f"- ⚠️ Failed {escape(f)}" for f in report.failed_files]
+            lines += [f"- Skipped {markdown_text(_named(str(s), paths))}" for s in report.skipped]
+            lines += [f"- ⚠️ Failed {markdown_text(_named(f, paths))}" for f in report.failed_files]
             text = "\n".join(lines)
         finally:
             for path in paths:
@@ -238,12 +273,34 @@ class PaperApp:
             f"How does {name} work?" for name in named[:2]
         ]
 
+    def refresh(self) -> tuple[str, gr.Dropdown, gr.Dataset]:
+        """What the page shows of the index, as it is now: the paper count, the source
+        list and the examples (on each page load and after an upload)."""
+        examples = gr.Dataset(samples=[[q] for q in self.examples()])
+        return self.header(), self._sources_choice(), examples
+
     def _sources_choice(self) -> gr.Dropdown:
         return gr.Dropdown(choices=self.assistant.retriever.catalog.values("sources"))
 
 
-def _year(value: float | None) -> int | None:
-    return int(value) if value else None
+def upload_limit(settings: Settings) -> int:
+    """The bytes Gradio accepts in one upload. Above the ingest limit, so a file a little
+    too big is refused by ingest, in the page's own words and unit (MB), not by the
+    browser in binary kilobytes; far bigger ones are refused before they are sent."""
+    return UPLOAD_CEILING * settings.max_file_bytes
+
+
+def _named(message: str, paths: list[Path]) -> str:
+    """The message with each upload named by its file name, not its server path."""
+    for path in paths:
+        message = message.replace(str(path), path.name)
+    return message
+
+
+def _year(value: str | int | None) -> str | None:
+    """A year field as typed; the filter itself says when it is not a year."""
+    text = "" if value is None else str(value).strip()
+    return text or None
 
 
 def _progress_callback(progress: gr.Progress):
@@ -274,13 +331,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     applied = gr.Markdown(elem_id="applied")
                     new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
-                    gr.Examples(ui.examples(), inputs=question, label="Try")
+                    examples = gr.Examples(
+                        ui.examples(), inputs=question, label="Try", elem_id="examples"
+                    )
                     with gr.Accordion("Filters", open=False):
                         with gr.Row():
-                            year_from = gr.Number(label="Year from", precision=0)
-                            year_to = gr.Number(label="Year to", precision=0)
+                            # Textboxes: a Number shows 0 when empty, which reads as a year
+                            year_from = gr.Textbox(
+                                label="Year from", placeholder="any", elem_id="year-from"
+                            )
+                            year_to = gr.Textbox(
+                                label="Year to", placeholder="any", elem_id="year-to"
+                            )
                         source = gr.Dropdown(
-                            choices=sources, multiselect=True, label="Source page or file"
+                            choices=sources,
+                            multiselect=True,
+                            label="Source page or file",
+                            elem_id="sources-filter",
                         )
                         author = gr.Textbox(label="Author", placeholder="e.g. Juho Lee")
                 with gr.Column(scale=2):
@@ -323,17 +390,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         ask_outputs = [chat, history, answers, panel, applied, question]
         for trigger in (question.submit, send.click):
             trigger(ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY)
-        new_chat.click(
-            lambda: ([], [], [], sources_html([]), "", ""), None, ask_outputs, queue=False
-        )
+        reset_outputs = [*ask_outputs, year_from, year_to, source, author]
+        for trigger in (new_chat.click, chat.clear):  # the chat's trash icon
+            trigger(ui.reset, None, reset_outputs, queue=False)
+        current = [header, source, examples.dataset]
+        app.load(ui.refresh, None, current)
         app.load(ui.browse, find, [table, row_ids, shown])
         find.submit(ui.browse, find, [table, row_ids, shown])
         opened = [detail, similar, similar_ids, selected]
         table.select(ui.open_paper, row_ids, opened)
         similar.select(ui.open_paper, similar_ids, opened)
         ask_button.click(ui.ask_about, selected, [question, tabs])
+        upload.click(lambda: "", None, added, queue=False)  # no old results under a new upload
         upload.upload(
             ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1
-        ).then(ui.header, None, header)
+        ).then(ui.refresh, None, current)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
     return app

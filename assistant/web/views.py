@@ -17,6 +17,7 @@ from assistant.text import sentence_pieces, split_sentences
 from ingest.records import PaperRecord
 
 AUTHORS_SHOWN = 12
+TITLE_SHOWN = 200  # characters of a title a card or table row shows; the rest on demand
 UNSUPPORTED_MARK = "⚠️ *(not supported by the cited abstract)*"
 
 
@@ -37,8 +38,7 @@ def answer_markdown(
         if flagged and claim_of(piece) in flagged:
             body = piece.rstrip()
             pieces[i] = f"{body} {UNSUPPORTED_MARK}{piece[len(body) :]}"
-    shown = escape("".join(pieces), quote=False)
-    shown = shown.replace("[", "\\[").replace("]", "\\]")  # no Markdown links or images
+    shown = markdown_text("".join(pieces))
 
     def link(found: re.Match) -> str:
         n = int(found[1])
@@ -49,6 +49,23 @@ def answer_markdown(
     return re.sub(r"\\\[(\d+)\\\]", link, shown)
 
 
+def markdown_text(text: str) -> str:
+    """Text for a Markdown component, shown as written: HTML escaped, and no Markdown link,
+    image or autolink (`http://`, `www.`, `a@b.c` stay text, as a backslash escape
+    breaks them)."""
+    shown = escape(text, quote=False).replace("[", "\\[").replace("]", "\\]")
+    shown = re.sub(r"(?i)\b(https?|ftp)://", r"\1\\://", shown)
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", shown).replace("@", "\\@")
+
+
+def shortened(text: str, limit: int = TITLE_SHOWN) -> str:
+    """The text cut at a word before `limit` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip() + "…"
+
+
 def filters_markdown(filters: dict[str, dict[str, str]]) -> str:
     if not filters:
         return "No filters applied."
@@ -57,6 +74,14 @@ def filters_markdown(filters: dict[str, dict[str, str]]) -> str:
         origin = "set by you" if applied["from"] == "explicit" else f'from "{applied["from"]}"'
         parts.append(f"**{field.replace('_', ' ')}** = {escape(applied['value'])} ({origin})")
     return "Filters applied: " + "; ".join(parts)
+
+
+def scope_markdown(passing: int, total: int, undated: int) -> str:
+    """What the filters set on the page leave: a 'none of the papers' answer may be theirs."""
+    text = f"\n\nThe filters you set leave {passing} of {total} papers"
+    if undated:
+        text += f"; the {undated} papers without a year are left out by the year filter"
+    return text + "."
 
 
 def sources_html(answers: Sequence[tuple[str, Answer]]) -> str:
@@ -87,12 +112,13 @@ def _answer_sources(turn: int, answer: Answer) -> str:
         )
     cited = {c.paper.id for c in answer.citations}
     for citation in answer.citations:
+        quoted = [s for s in split_sentences(citation.paper.abstract) if s in answer.text]
         parts.append(
             paper_html(
                 citation.paper,
                 label=f"[{citation.n}]",
                 element_id=anchor(turn, citation.n),
-                highlight=citation.sentences,
+                highlight=[*citation.sentences, *quoted],
             )
         )
     others = [hit.paper for hit in answer.retrieved if hit.paper.id not in cited]
@@ -112,9 +138,9 @@ def paper_html(
     highlight: Sequence[str] = (),
     folded: bool = False,
 ) -> str:
-    """A paper's card: title, authors, year and venue, the pages it came from with their
-    listing dates, links, and the abstract with the `highlight` sentences marked (behind
-    a click when `folded`)."""
+    """A paper's card: title (a long one shortened, in full behind a click), authors, year
+    and venue, the pages it came from with their listing dates, links, and the abstract
+    with the `highlight` sentences marked (behind a click when `folded`)."""
     marked = set(highlight)
     sentences = [
         f"<mark>{escape(s)}</mark>" if s in marked else escape(s)
@@ -136,10 +162,11 @@ def paper_html(
     abstract = f'<p class="pa-abstract">{" ".join(sentences)}</p>'
     if folded:
         abstract = f"<details><summary>Abstract</summary>{abstract}</details>"
-    return (
-        f'<article class="pa-paper"{id_attr}><h4>{heading}{escape(paper.title)}</h4>'
-        f"<dl>{rows}</dl>{abstract}</article>"
-    )
+    title = f"<h4>{heading}{escape(shortened(paper.title))}</h4>"
+    if len(paper.title) > TITLE_SHOWN:
+        full = escape(paper.title)
+        title += f'<details class="pa-title"><summary>Full title</summary>{full}</details>'
+    return f'<article class="pa-paper"{id_attr}>{title}<dl>{rows}</dl>{abstract}</article>'
 
 
 def _sources(paper: PaperRecord) -> str:
@@ -161,7 +188,7 @@ def _links(paper: PaperRecord) -> str:
     if paper.arxiv_id:
         links.append(("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"))
     return " · ".join(
-        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{name}</a>'
+        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{name}</a>'
         for name, url in links
         if url and re.match(r"https?://", url)  # never javascript: or data: links
     )
