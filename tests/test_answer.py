@@ -219,7 +219,8 @@ def test_user_errors(settings):
 def test_answer_json_has_the_design_shape(settings):
     data = make(settings).ask("How does DUQ estimate uncertainty?").to_json()
     assert set(data) >= {"answer", "refused", "citations", "retrieved", "filters", "backend"}
-    assert set(data["citations"][0]) == {"n", "id", "title", "authors", "year", "source"}
+    design = {"n", "id", "title", "authors", "year", "source"}  # DESIGN.md, plus the ids
+    assert set(data["citations"][0]) == design | {"doi", "arxiv_id"}
     assert set(data["retrieved"][0]) == {"id", "title", "score"}
     json.dumps(data)
 
