@@ -87,7 +87,7 @@ def _what(lines: list[str]) -> str:
 
 
 def _first(fields: dict, names: tuple[str, ...]) -> str | None:
-    """The first non-empty value of the first tag present (a repeated tag keeps its first)."""
+    """The first non-empty value, trying the tags in order (a repeated tag keeps its first)."""
     return next(iter(_all(fields, names)), None)
 
 
