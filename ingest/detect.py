@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from itertools import islice
@@ -10,17 +11,21 @@ from itertools import islice
 from ingest.paragraphs import looks_like_abstract, paragraphs
 from ingest.parse_atom import parse_atom
 from ingest.parse_bibtex import parse_bibtex
+from ingest.parse_csl import CSL_KEYS, parse_csl
 from ingest.parse_listing import DATE_LINE, parse_listing
 from ingest.parse_poster_session import AUTHOR_SEPARATOR, parse_poster_session
 from ingest.parse_publication_list import TYPE_LINE, parse_publication_list
+from ingest.parse_ris import parse_ris
 from ingest.parse_table import header_line, json_object, parse_csv, parse_jsonl
 from ingest.parsed import Parsed
 
 Parser = Callable[[str, str], Parsed]
 _JSONL_PROBE_LINES = 20  # lines read to tell JSONL from a page that happens to start with '{'
+_ARRAY_START = re.compile(r"\ufeff?\s*\[\s*([{\]])")
+_RIS_START = re.compile(r"\ufeff?\s*TY  -")  # rispy's tag line: two letters, two spaces, '-'
 
 FORMATS = (
-    "arXiv Atom XML, BibTeX (.bib), CSV or JSONL with title and abstract columns, "
+    "arXiv Atom XML, BibTeX (.bib), CSL-JSON, RIS, CSV or JSONL with title and abstract columns, "
     "or a publication-list, trending-listing or poster-session page saved as text"
 )
 
@@ -29,6 +34,21 @@ def _is_bibtex(text: str) -> bool:
     # [ \t]*, not \s*: from every line start, \s* ran over all the blank lines after it,
     # quadratic in a run of them (300k blank lines took minutes).
     return re.search(r"^[ \t]*@[A-Za-z]+\s*[{(]", text, re.M) is not None
+
+
+def _is_csl_json(text: str) -> bool:
+    """A JSON array whose first item is an object with CSL's keys; an array that cannot be read
+    is CSL too, so that its parser says where it breaks. Any other JSON array is not."""
+    start = _ARRAY_START.match(text)
+    if start is None:
+        return False
+    if start.group(1) == "]":
+        return True  # an empty export
+    try:
+        item, _ = json.JSONDecoder(parse_int=str).raw_decode(text, start.start(1))
+    except (ValueError, RecursionError):
+        return True
+    return any(key in item for key in CSL_KEYS)
 
 
 def _is_jsonl(text: str) -> bool:
@@ -70,6 +90,8 @@ def _is_listing(text: str) -> bool:
 
 _DETECTORS: tuple[tuple[str, Callable[[str], bool], Parser], ...] = (
     ("arXiv Atom XML", lambda text: text.lstrip("\ufeff \n").startswith("<"), parse_atom),
+    ("CSL-JSON", _is_csl_json, parse_csl),
+    ("RIS", lambda text: _RIS_START.match(text) is not None, parse_ris),
     ("BibTeX", _is_bibtex, parse_bibtex),
     ("JSONL", _is_jsonl, parse_jsonl),
     ("CSV", _is_csv, parse_csv),

@@ -13,7 +13,7 @@ from bibtexparser.model import Block, Entry, ParsingFailedBlock
 from ingest.errors import MalformedFile
 from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
-from ingest.text import clean_text, collect, to_record
+from ingest.text import ARXIV_ID, clean_text, collect, to_record
 
 KIND = "bibtex"
 # bibtexparser logs each failed block with 0-based line numbers; the Skipped line says it
@@ -21,7 +21,7 @@ KIND = "bibtex"
 # an application that configures logging still gets the records.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 _VENUE_FIELDS = ("journal", "booktitle", "publisher", "howpublished")
-_ARXIV_ID = re.compile(r"(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?", re.I)
+_ARXIV_ID = re.compile(rf"(arxiv:)?{ARXIV_ID}", re.I)
 # The braces _unbrace sees, in one left-to-right pass: a group's brace after a command or a
 # sub/superscript (kept), an escaped brace (text), and a bare brace (dropped, or its match).
 _BRACE = re.compile(r"(?P<group>(?:\\[A-Za-z]+|[\^_])\s*\{)|(?P<escaped>\\[{}])|(?P<bare>[{}])")

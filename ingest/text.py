@@ -9,6 +9,10 @@ from ingest.parsed import Parsed, Skipped
 from ingest.records import PaperRecord, Source
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# An arXiv identifier, new style (2003.02037v2) or old (hep-th/9901001).
+ARXIV_ID = r"(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?"
+# Where reference managers write one: arXiv:2003.02037, arxiv.org/abs/..., arXiv's DOI.
+_ARXIV_MENTION = re.compile(rf"(arxiv\.org/(abs|pdf)/|arxiv[:.]\s*)(?P<id>{ARXIV_ID})", re.I)
 
 
 def well_formed(text: str) -> str:
@@ -25,6 +29,16 @@ def clean_text(text: object) -> str:
 def excerpt(text: str, limit: int = 80) -> str:
     """Text short enough to quote in a message, which must not echo a 5,000-digit year."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def find_arxiv_id(*texts: object) -> str | None:
+    """The first arXiv id mentioned in the texts: reference managers keep it in a URL, a note,
+    a report number or the DOI (10.48550/arXiv.2003.02037), not in a field of its own."""
+    for text in texts:
+        match = _ARXIV_MENTION.search(text) if isinstance(text, str) else None
+        if match:
+            return match["id"]
+    return None
 
 
 def parse_year(value: object) -> int | None:

@@ -43,6 +43,31 @@ def test_ingest_files_then_stats_json():
     assert "0 added, 0 updated, 4 unchanged" in again.stdout
 
 
+def test_ingest_reference_manager_exports_merges_them_with_bibtex():
+    files = [str(FORMATS / name) for name in ("zotero.ris", "zotero.json", "sample.bib")]
+    result = runner.invoke(app, ["ingest", *files])
+    assert result.exit_code == 0, result.output
+    assert "zotero.ris:64: 'Dropout: A Simple Way" in result.stderr
+    assert "zotero.json:118: 'Dropout: A Simple Way" in result.stderr
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["by_source"] == {"zotero.ris": 3, "zotero.json": 4, "sample.bib": 3}
+    assert stats["papers"] == 6  # BERT in all three, WaveNet and AlphaFold in two
+    found = runner.invoke(app, ["search", "raw audio waveforms", "-k", "1", "--json"])
+    [hit] = json.loads(found.stdout)["hits"]
+    assert hit["title"] == "WaveNet: A Generative Model for Raw Audio"
+
+
+def test_broken_reference_manager_exports_exit_non_zero_naming_the_fix():
+    result = runner.invoke(
+        app, ["ingest", str(FORMATS / "broken_csl.json"), str(FORMATS / "broken.ris")]
+    )
+    assert result.exit_code == 1
+    assert "broken_csl.json: line 30: not valid JSON" in result.stderr
+    assert "re-export it as CSL JSON" in result.stderr
+    assert "broken.ris:12: The record 'TY  - JOUR' has no 'ER  -' line closing it" in result.stderr
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["papers"] == 1
+
+
 def test_folder_with_a_bad_file_ingests_the_rest_and_exits_non_zero(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -30,20 +30,24 @@ from ingest.errors import IngestError
 from ingest.load import load_paths
 from ingest.parse_atom import parse_atom
 from ingest.parse_bibtex import parse_bibtex
+from ingest.parse_csl import parse_csl
 from ingest.parse_listing import parse_listing
 from ingest.parse_poster_session import parse_poster_session
 from ingest.parse_publication_list import parse_publication_list
+from ingest.parse_ris import parse_ris
 from ingest.parse_table import parse_csv, parse_jsonl
 from ingest.parsed import Parsed
 
 PARSERS = (
     parse_atom,
     parse_bibtex,
+    parse_csl,
     parse_csv,
     parse_jsonl,
     parse_listing,
     parse_poster_session,
     parse_publication_list,
+    parse_ris,
 )
 BOUND_S = 2.0  # per call; inputs stay under 300 KB, which linear code reads in milliseconds
 LIMIT = 20_000_000
@@ -54,10 +58,12 @@ HOSTILE = (
     "[/red]", "[bold]", "{", "}", "{{x}}", "\\", "\\{", "\\emph{x}", "x^{2}", "@article{k,",
     '"', "'", ",", ";", "\t", "\n", "\r\n", " · ", "·", "<!--", "]]>", "<?x ", "&amp;", "&#0;",
     "&lt;", "{\"a\":", "Mar 21", "preprint2022arXiv", "2021", "2021-05-01", "1" * 5000, "-0",
-    "\ud800", "\udcff", "\ufeff", "\x0b", "et al.", "others", "and", "é", "🦆", "",
+    "\ud800", "\udcff", "\ufeff", "\x0b", "et al.", "others", "and", "é", "🦆", "", "TY  - JOUR",
+    "ER  -",
 )  # fmt: skip
 # Pieces repeated into long runs: the shapes of the inputs that once hung the parsers.
-RUNS = ("\n", "\n\n", " ", "{", "}", "[", '{"a":', "<!--", ",'a", "@", "\\{", "^{", " · a")
+RUNS = ("\n", "\n\n", " ", "{", "}", "[", '{"a":', "[{},", "<!--", ",'a", "@", "\\{", "^{", " · a",
+        "TY  - A\n")  # fmt: skip
 NUMBERS = ("1" * 5000, "-0", "1e999", "0.1", "2021", "[" * 3000 + "]" * 3000, "null", "true")
 WORDS = "we show that the model learns data fast Calibration Networks".split()
 FILLER = (
@@ -77,8 +83,13 @@ long_abstract = abstract.map(lambda text: f"{text} {FILLER}")  # a page's abstra
 # can hold in one record's metadata: issue 14, section 1).
 big_collaboration = st.integers(2_500, 6_000).map(lambda n: [f"Author {i}" for i in range(n)])
 authors = st.lists(value, max_size=6) | big_collaboration
-year = st.one_of(st.integers(1900, 2030), st.none(), st.integers(-10, 3000), value)
 mostly_false = st.sampled_from([False, False, False, True])
+# For formats that write one line or object per author: a big collaboration now and then,
+# which is enough to show it is read in bounded time, and keeps the run short.
+rarely_many_authors = mostly_false.flatmap(
+    lambda many: big_collaboration if many else st.lists(value, max_size=6)
+)
+year = st.one_of(st.integers(1900, 2030), st.none(), st.integers(-10, 3000), value)
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -138,6 +149,59 @@ def bibtex(draw) -> str:
 
 
 @st.composite
+def csl_json(draw) -> str:
+    parts = ("family", "given", "literal", "non-dropping-particle")
+    name = st.fixed_dictionaries({}, optional=dict.fromkeys(parts, value))
+    names = st.lists(name | value, max_size=4) | rarely_many_authors.map(
+        lambda people: [{"family": person} for person in people]
+    )
+    date = st.one_of(
+        st.fixed_dictionaries({"date-parts": st.lists(st.lists(year, max_size=3), max_size=2)}),
+        st.fixed_dictionaries({"raw": value}),
+        value,
+    )
+    item = st.fixed_dictionaries(
+        {
+            "id": value,
+            "type": st.sampled_from(["article-journal", "paper-conference", "article"]),
+            "title": value,
+            "abstract": abstract,
+        },
+        optional={
+            "author": names,
+            "issued": date,
+            **dict.fromkeys(("container-title", "DOI", "URL", "number", "note"), value),
+        },
+    )
+    items = st.lists(item | value | st.dictionaries(value, value), max_size=4)
+    raw_number = st.sampled_from(NUMBERS).map(  # numbers json.dumps cannot write
+        lambda n: f'[{{"title": "t", "abstract": "a", "issued": {{"date-parts": [[{n}]]}}}}]'
+    )
+    indent = st.sampled_from([None, 1, "\t"])
+    return draw(st.builds(lambda i, n: json.dumps(i, indent=n), items, indent) | raw_number)
+
+
+@st.composite
+def ris(draw) -> str:
+    tags = "TI T1 AB N2 AU A1 PY Y1 DA T2 JO DO UR N1 XX".split()
+    fields = st.lists(st.tuples(st.sampled_from(tags), value | abstract | year.map(str)))
+    people = rarely_many_authors.map(lambda names: [("AU", name) for name in names])
+
+    title = st.tuples(st.sampled_from(["TI", "T1"]), value)
+    summary = st.tuples(st.sampled_from(["AB", "N2"]), abstract)
+    fields = st.builds(lambda t, a, more: [t, a, *more[:6]], title, summary, fields)
+
+    def record(kind: str, given: list, authored: list, closed: bool) -> str:
+        body = "".join(f"{tag}  - {text}\n" for tag, text in given + authored)
+        return f"TY  - {kind}\n{body}" + ("ER  - \n" if closed else "")
+
+    kinds = st.sampled_from(["JOUR", "CONF", "GEN", ""])
+    records = st.lists(st.builds(record, kinds, fields, people, mostly_false.map(lambda x: not x)))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return "\n".join(draw(records.filter(bool).map(lambda x: x[:4]))).replace("\n", newline)
+
+
+@st.composite
 def atom(draw) -> str:
     def entry(title, summary, names, published, raw) -> str:
         def text(v: object) -> str:  # raw: markup as written, which may break the XML
@@ -194,7 +258,7 @@ def mutated(draw, document: st.SearchStrategy[str], repeats: int) -> str:
     return text
 
 
-documents = st.one_of(jsonl(), csv_table(), bibtex(), atom(), page())
+documents = st.one_of(jsonl(), csv_table(), bibtex(), atom(), page(), csl_json(), ris())
 
 
 @st.composite

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.detect import detect_format
 from ingest.errors import MalformedFile, UnknownFormat, UnreadableFile
 from ingest.load import load_paths, parse_file, read_text
 
@@ -136,3 +137,57 @@ def test_a_file_name_that_is_not_utf8_is_stored_with_a_replacement_character(tmp
     [record] = parse_file(path, LIMIT).records
 
     assert record.sources[0].file == "caf\ufffd.csv" and record.record_hash
+
+
+def test_reference_manager_exports_are_detected_from_content(tmp_path):
+    csl = write(tmp_path, "library.txt", (FORMATS / "zotero.json").read_text())
+    ris = write(tmp_path, "export.txt", (FORMATS / "zotero.ris").read_text())
+
+    assert {r.sources[0].kind for r in parse_file(csl, LIMIT).records} == {"csl_json"}
+    assert {r.sources[0].kind for r in parse_file(ris, LIMIT).records} == {"ris"}
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('\ufeff\n  [\n {"id": "a", "type": "book", "title": "T"}]', "CSL-JSON"),
+        ("[]", "CSL-JSON"),
+        ('[{"title": "T", "abstract": "A."', "CSL-JSON"),  # broken: its parser says where
+        ('{"title": "T", "abstract": "A."}\n', "JSONL"),
+        ("\ufeff\r\nTY  - JOUR\r\nTI  - T\r\nER  - \r\n", "RIS"),
+    ],
+)
+def test_csl_json_is_told_from_jsonl_and_ris_from_a_page(text, name):
+    assert detect_format(text)[0] == name
+
+
+def test_a_json_array_that_is_not_csl_is_not_read_as_papers(tmp_path):
+    path = write(tmp_path, "events.json", '[{"event": "push", "repo": "x"}]')
+
+    with pytest.raises(UnknownFormat, match=r"events\.json: format not recognised.*CSL-JSON, RIS"):
+        parse_file(path, LIMIT)
+
+
+def test_the_same_paper_from_bibtex_ris_and_csl_json_is_one_record_with_every_source():
+    loaded = load_paths(
+        [FORMATS / name for name in ("sample.bib", "zotero.ris", "zotero.json")], LIMIT
+    )
+
+    [bert] = [p for p in loaded.papers if p.id == "doi:10.18653/v1/n19-1423"]
+    assert [(s.file, s.kind) for s in bert.sources] == [
+        ("sample.bib", "bibtex"),
+        ("zotero.ris", "ris"),
+        ("zotero.json", "csl_json"),
+    ]
+    wavenet = [p for p in loaded.papers if p.title.startswith("WaveNet")]
+    assert len(wavenet) == 1 and len(wavenet[0].sources) == 2
+    assert loaded.entries == 3 + 3 + 4 and len(loaded.papers) == 3 + 3 + 4 - 4
+
+
+def test_broken_reference_manager_exports_are_reported_and_the_rest_loads(tmp_path):
+    loaded = load_paths([FORMATS / "broken_csl.json", FORMATS / "broken.ris"], LIMIT)
+
+    [failed] = loaded.failed
+    assert str(failed).startswith("broken_csl.json: line 30: not valid JSON")
+    assert [p.title for p in loaded.papers] == ["Layer Normalization"]
+    assert [str(s).split(": ")[0] for s in loaded.skipped] == ["broken.ris:12"]
