@@ -134,7 +134,8 @@ def search(
 
 
 SOURCE_LABELS = {"poster_session": "poster", "trending_listing": "trending",
-                 "publication_list": "publications"}  # fmt: skip
+                 "publication_list": "publications", "csl_json": "CSL-JSON", "ris": "RIS",
+                 "bibtex": "BibTeX"}  # fmt: skip
 
 
 def _short_source(kind: str) -> str:
