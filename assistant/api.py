@@ -76,17 +76,25 @@ class Assistant:
             paths = [Path(p) for p in paths or []]
             return ingest_paths(self.index, paths, progress, waiting)
         finally:  # the next search sees the new papers
-            self.__dict__.pop("retriever", None)
-            self.__dict__.pop("chain", None)
+            self.__dict__.pop("_retriever", None)
 
     @cached_property
-    def retriever(self) -> Retriever:
+    def _embed_query(self):
         # The same question is often searched again (the UI's examples, retrieval modes
         # compared in evals): its vector is remembered, 15-20 ms saved each time.
-        embed_query = lru_cache(maxsize=QUERY_VECTORS_KEPT)(
+        return lru_cache(maxsize=QUERY_VECTORS_KEPT)(
             lambda text: tuple(self.embeddings.embed_query(text))
         )
-        return Retriever(self.index, embed_query)
+
+    @property
+    def retriever(self) -> Retriever:
+        """Searches over the side index as it is now: made anew when an ingest, this
+        process's or another's (`assistant ingest` beside a running `serve`), has swapped
+        in a newer build, which one small file read tells."""
+        current = self.__dict__.get("_retriever")
+        if current is None or current.outdated():
+            current = self.__dict__["_retriever"] = Retriever(self.index, self._embed_query)
+        return current
 
     def search(
         self,
@@ -109,14 +117,23 @@ class Assistant:
 
         return PaperRetriever(assistant=self, k=k, filters=filters, mode=mode)
 
-    @cached_property
+    @property
     def chain(self) -> AnswerChain:
-        llm = self._llm
-        if llm is None and self.settings.uses_llm:
+        """The answer chain over the current retriever (see `retriever`)."""
+        retriever = self.retriever
+        chain = self.__dict__.get("_chain")
+        if chain is None or chain.retriever is not retriever:
+            chain = AnswerChain(retriever, self.settings, self._chat_model)
+            self.__dict__["_chain"] = chain
+        return chain
+
+    @cached_property
+    def _chat_model(self) -> BaseChatModel | None:
+        if self._llm is None and self.settings.uses_llm:
             from assistant.answer.llm import chat_model
 
-            llm = chat_model(self.settings)
-        return AnswerChain(self.retriever, self.settings, llm)
+            return chat_model(self.settings)
+        return self._llm
 
     def ask(
         self,

@@ -157,3 +157,26 @@ def test_a_long_running_process_writes_after_another_process_has(settings, index
     report = ingest_paths(index, [tmp_path / "changed.jsonl"])
     assert (report.added, report.updated) == (0, 300)
     assert len(index.side_index().catalog.ids) == 305
+
+
+@pytest.mark.slow
+def test_a_running_assistant_finds_what_another_process_just_ingested(tmp_path):
+    """As `serve` or `chat` after a command-line ingest: the running process searches the
+    new papers on its next question, in both legs, without a restart."""
+    sys.path.insert(0, str(WORKER.parent))
+    from store_worker import assistant
+
+    running = assistant(str(tmp_path / "data"))
+    running.ingest([papers_file(tmp_path / "old.jsonl", 5, "old paper")])
+    assert len(running.search("calibration", k=50)) == 5
+    new = tmp_path / "new.jsonl"
+    record = {"title": "Zebrafish fin regrowth", "abstract": "We watch zebrafish fins regrow."}
+    new.write_text(json.dumps(record) + "\n")
+    other = worker("ingest", str(tmp_path / "data"), str(new))
+    assert "1 added" in other.communicate(timeout=120)[0]
+    hits = running.search("zebrafish fin regrowth", k=3)
+    assert hits[0].paper.title == "Zebrafish fin regrowth"
+    assert "bm25" in hits[0].found_by
+    answer = running.ask("zebrafish fin regrowth")  # the chain, too, reads the new build
+    assert answer.citations[0].paper.title == record["title"]
+    assert running.stats()["papers"] == 6

@@ -90,6 +90,11 @@ class Retriever:
     def local(self) -> SideIndex:
         return self.index.side_index()
 
+    def outdated(self) -> bool:
+        """Whether an ingest has swapped in a newer side index than the one loaded here."""
+        loaded = self.__dict__.get("local")
+        return loaded is not None and loaded.build != self.index.sidecar.live_build()
+
     @property
     def catalog(self) -> Catalog:
         return self.local.catalog

@@ -35,6 +35,7 @@ class SideIndex:
     bm25: Bm25
     catalog: Catalog
     vectors: np.ndarray  # unit-length, one per row: in memory, 150 MB at 100k papers
+    build: str = ""  # the build it was loaded from: a newer one means newer papers
 
 
 class Sidecar:
@@ -48,11 +49,16 @@ class Sidecar:
         self.folder = folder
         self.pointer = folder / "current"
 
-    def _live(self) -> Path | None:
+    def live_build(self) -> str | None:
+        """The name of the live build: one small file read, cheap enough for every search."""
         try:
-            return self.folder / self.pointer.read_text()
+            return self.pointer.read_text()
         except FileNotFoundError:
             return None
+
+    def _live(self) -> Path | None:
+        build = self.live_build()
+        return None if build is None else self.folder / build
 
     def stored_fingerprint(self) -> str | None:
         live = self._live()
@@ -89,4 +95,4 @@ class Sidecar:
             raise FileNotFoundError(f"no side index in {self.folder}")
         ids = json.loads((live / "ids.json").read_text())
         catalog = Catalog.from_rows(ids, json.loads((live / "rows.json").read_text()))
-        return SideIndex(Bm25.load(live), catalog, np.load(live / "vectors.npy"))
+        return SideIndex(Bm25.load(live), catalog, np.load(live / "vectors.npy"), live.name)
