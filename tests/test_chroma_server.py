@@ -81,3 +81,33 @@ def test_unreachable_server_is_a_clear_error(tmp_path, embeddings):
         StoreUnavailable, match=r"Cannot reach the Chroma server at 127\.0\.0\.1:\d+"
     ):
         Assistant(settings, embeddings=embeddings).ingest()
+
+
+@pytest.mark.slow
+def test_a_running_instance_finds_what_another_instance_wrote(chroma_server, tmp_path, monkeypatch):
+    """Two instances on one server, each with its own data folder (the side index): B's
+    next search after A's write finds the new paper, in both legs, without a restart."""
+    from keyword_corpus import PAPERS, KeywordEmbeddings, paper
+
+    import assistant.search.retrieval as retrieval
+
+    monkeypatch.setattr(retrieval, "SERVER_CHECK_S", 0.0)  # check on every search
+    server = {"chroma_host": "127.0.0.1", "chroma_port": chroma_server}
+    a = Assistant(Settings(data_dir=tmp_path / "a", **server), embeddings=KeywordEmbeddings())
+    b = Assistant(Settings(data_dir=tmp_path / "b", **server), embeddings=KeywordEmbeddings())
+    a.index.upsert(PAPERS)
+    assert [h.paper.title for h in b.search("radiance fields", k=1)] == ["Scenes as Fields"]
+    a.index.upsert([paper("Radiance of Zebrafish", "Zebrafish radiance, measured in vivo.")])
+    written = time.monotonic()
+    hits = b.search("zebrafish radiance", k=3)
+    found_after = time.monotonic() - written
+    assert hits[0].paper.title == "Radiance of Zebrafish"
+    assert set(hits[0].found_by) == {"dense", "bm25"}
+    assert b.stats()["papers"] == len(PAPERS) + 1
+    assert found_after < 5, found_after
+    checks = 20
+    started = time.monotonic()
+    for _ in range(checks):
+        assert not b.retriever.outdated()
+    per_check_ms = (time.monotonic() - started) / checks * 1000
+    print(f"found {found_after * 1000:.0f} ms after the write; a check costs {per_check_ms:.1f} ms")

@@ -9,6 +9,7 @@ deeper and hand on more papers; which of them the answer names is the answer's c
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +22,7 @@ from assistant.search.filters import Filters, explicit_filters
 from assistant.search.question import Question, read_question
 from assistant.store.bm25 import LexicalMatch
 from assistant.store.catalog import Catalog
-from assistant.store.index import PaperIndex
+from assistant.store.index import WRITING, PaperIndex
 from assistant.store.sidecar import SideIndex
 from ingest.records import PaperRecord
 from ingest.text import well_formed
@@ -46,6 +47,7 @@ SET_DEPTH = 100  # deeper for "which papers" questions
 SET_MAX = 30
 LIST_MAX = 200  # papers listed for a filter-only question ("what has X worked on?")
 MAX_QUERY_CHARS = 4000
+SERVER_CHECK_S = 2.0  # how stale a search may be of another instance's writes to a server
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,27 @@ class Retriever:
     def __init__(self, index: PaperIndex, embed_query: Callable[[str], list[float]]) -> None:
         self.index = index
         self.embed_query = embed_query
+        self._next_server_check = time.monotonic() + SERVER_CHECK_S
 
     @cached_property
     def local(self) -> SideIndex:
         return self.index.side_index()
 
     def outdated(self) -> bool:
-        """Whether an ingest has swapped in a newer side index than the one loaded here."""
+        """Whether the papers have changed since the side index was loaded here: an ingest
+        in this data folder swapped in a newer build (one file read), or, on a shared
+        Chroma server, another instance wrote papers this one's side index lacks (the
+        collection's fingerprint, asked of the server at most every SERVER_CHECK_S)."""
         loaded = self.__dict__.get("local")
-        return loaded is not None and loaded.build != self.index.sidecar.live_build()
+        if loaded is None:
+            return False
+        if loaded.build != self.index.sidecar.live_build():
+            return True
+        if not self.index.shared or time.monotonic() < self._next_server_check:
+            return False
+        self._next_server_check = time.monotonic() + SERVER_CHECK_S
+        stamp = self.index.version()
+        return stamp not in (None, WRITING) and stamp != self.index.sidecar.stored_fingerprint()
 
     @property
     def catalog(self) -> Catalog:

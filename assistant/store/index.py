@@ -110,11 +110,24 @@ class PaperIndex:
     def count(self) -> int:
         return self.collection.count()
 
+    @property
+    def shared(self) -> bool:
+        """A `chroma run` server, which other instances (with data folders of their own)
+        may write to."""
+        return self.settings.chroma_host is not None
+
+    def version(self) -> str | None:
+        """The fingerprint the collection carries now (WRITING during a write), asked of
+        Chroma afresh: the collection object keeps the metadata it was opened with, and
+        another instance may have written since."""
+        current = self.client.get_collection(self.settings.collection).metadata or {}
+        return current.get(VERSION_KEY)
+
     def side_index(self) -> SideIndex:
         """The local side index as the last finished write left it. If it is stale (a
         writer died, or it was deleted), it is repaired first, but only when no writer is
         at work: during an ingest, readers get the one from before it."""
-        stamp = (self.collection.metadata or {}).get(VERSION_KEY)
+        stamp = self.version()
         if stamp in (None, WRITING) or stamp != self.sidecar.stored_fingerprint():
             with self.lock.repairing() as held:
                 if held:
@@ -210,7 +223,7 @@ class PaperIndex:
         missing or differs are all records read (15 s at 100k papers) and the fingerprint
         recomputed. Every write clears it first, so a write that died cannot leave a stale
         one."""
-        stamp = (self.collection.metadata or {}).get(VERSION_KEY)
+        stamp = self.version()
         if stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint():
             return
         stored = self.get_all(["metadatas"])
