@@ -21,34 +21,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    port = free_port()
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """A `chroma run` on loopback, once it answers its heartbeat."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    server = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
+            return server
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 pytest.fail("chroma run did not start within 30 s")
             time.sleep(0.2)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    port = free_port()
+    server = start_chroma(tmp_path / "server", port)
     yield port
     server.terminate()
     server.wait(timeout=10)
@@ -111,3 +104,45 @@ def test_a_running_instance_finds_what_another_instance_wrote(chroma_server, tmp
         assert not b.retriever.outdated()
     per_check_ms = (time.monotonic() - started) / checks * 1000
     print(f"found {found_after * 1000:.0f} ms after the write; a check costs {per_check_ms:.1f} ms")
+
+
+@pytest.mark.slow
+def test_a_live_process_outlives_a_server_outage(tmp_path, monkeypatch):
+    """The server stops under a running Assistant and a running `assistant chat`: each call
+    is a clean StoreUnavailable naming host and port; once the server is back, the same
+    process answers again, with no restart."""
+    from keyword_corpus import PAPERS, KeywordEmbeddings
+    from typer.testing import CliRunner
+
+    import assistant.search.retrieval as retrieval
+    from assistant.cli import app
+
+    monkeypatch.setattr(retrieval, "SERVER_CHECK_S", 0.0)
+    port = free_port()
+    server = start_chroma(tmp_path / "server", port)
+    settings = Settings(data_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=port)
+    live = Assistant(settings, embeddings=KeywordEmbeddings())
+    live.index.upsert(PAPERS)
+    assert live.search("radiance", k=1)[0].paper.title == "Scenes as Fields"
+    server.terminate()
+    server.wait(timeout=10)
+    calls = [
+        lambda: live.search("radiance", k=1),
+        lambda: live.ask("how are scenes rendered?"),
+        live.stats,
+        lambda: live.paper(PAPERS[0].id),
+    ]
+    for call in calls:
+        with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}.*is 'chroma run' up"):
+            call()
+    monkeypatch.setattr("assistant.cli._assistant", lambda: live)
+    chat = CliRunner().invoke(app, ["chat"], input="how are scenes rendered?\n\n")
+    assert chat.exit_code == 0 and "is 'chroma run' up" in chat.stderr
+    assert "Traceback" not in chat.output
+    server = start_chroma(tmp_path / "server", port)
+    try:
+        assert live.search("radiance", k=1)[0].paper.title == "Scenes as Fields"
+        assert live.ask("how are scenes rendered?").citations
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

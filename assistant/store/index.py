@@ -12,6 +12,7 @@ index from before an ingest or after it, and never repairs a live writer's work.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -57,11 +58,34 @@ def chroma_client(settings: Settings):
             host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
         )
     except Exception as error:
-        raise StoreUnavailable(
-            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-            f"({error}) - start it with 'chroma run --port {settings.chroma_port}', or unset "
-            "ASSISTANT_CHROMA_HOST to use the embedded index"
-        ) from None
+        raise unreachable(settings, error) from None
+
+
+def unreachable(settings: Settings, error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+        f"({error}) - is 'chroma run' up? Start it with 'chroma run --port "
+        f"{settings.chroma_port}', or unset ASSISTANT_CHROMA_HOST to use the embedded index"
+    )
+
+
+def reaching_chroma(method):
+    """A server that goes away while a process runs is StoreUnavailable, as it is at start,
+    not a bare connection error; the same process carries on once the server is back (the
+    HTTP client connects afresh for every request)."""
+
+    @functools.wraps(method)
+    def guarded(self: PaperIndex, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:
+            import httpx
+
+            if self.shared and isinstance(error, httpx.TransportError):
+                raise unreachable(self.settings, error) from None
+            raise
+
+    return guarded
 
 
 class PaperIndex:
@@ -107,6 +131,7 @@ class PaperIndex:
         self.client = chroma_client(self.settings)
         self.collection = self._open()
 
+    @reaching_chroma
     def count(self) -> int:
         return self.collection.count()
 
@@ -116,6 +141,7 @@ class PaperIndex:
         may write to."""
         return self.settings.chroma_host is not None
 
+    @reaching_chroma
     def version(self) -> str | None:
         """The fingerprint the collection carries now (WRITING during a write), asked of
         Chroma afresh: the collection object keeps the metadata it was opened with, and
@@ -123,6 +149,7 @@ class PaperIndex:
         current = self.client.get_collection(self.settings.collection).metadata or {}
         return current.get(VERSION_KEY)
 
+    @reaching_chroma
     def side_index(self) -> SideIndex:
         """The local side index as the last finished write left it. If it is stale (a
         writer died, or it was deleted), it is repaired first, but only when no writer is
@@ -138,6 +165,7 @@ class PaperIndex:
                     raise IndexBusy(self.lock.writer())
         return self.sidecar.load()
 
+    @reaching_chroma
     def nearest(self, vector: list[float], depth: int) -> list[tuple[str, float]]:
         """(paper id, cosine) of the `depth` nearest papers by Chroma's HNSW search."""
         found = self.collection.query(
@@ -146,10 +174,12 @@ class PaperIndex:
         ids, distances = found["ids"][0], found["distances"][0]
         return [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
 
+    @reaching_chroma
     def papers(self) -> list[PaperRecord]:
         stored = self.get_all(["metadatas"])
         return [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]
 
+    @reaching_chroma
     def records(self, ids: list[str]) -> list[PaperRecord]:
         """The stored records of these papers, in the order asked (unknown ids left out)."""
         if not ids:
@@ -158,6 +188,7 @@ class PaperIndex:
         found = dict(zip(stored["ids"], stored["metadatas"], strict=True))
         return [PaperRecord.from_json(found[i]["record"]) for i in ids if i in found]
 
+    @reaching_chroma
     def get_all(self, include: list[str]) -> dict[str, list]:
         """The whole collection, read in pages: Chroma fails a single `get` of more than
         32,766 records with metadata (SQLite's variable limit)."""
@@ -169,6 +200,7 @@ class PaperIndex:
             if len(page["ids"]) < GET_PAGE:
                 return found
 
+    @reaching_chroma
     def upsert(
         self,
         papers: list[PaperRecord],
