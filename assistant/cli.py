@@ -234,12 +234,18 @@ def _print_answer_extras(answer) -> None:
         )
 
 
+MCP_PATH = "/gradio_api/mcp/"  # Gradio's, streamable HTTP (SSE at .../mcp/sse)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; loopback by default.")] = (
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    mcp: Annotated[
+        bool, typer.Option(help="Also serve search, ask and paper tools to MCP clients.")
+    ] = False,
 ) -> None:
     """Start the web UI. An empty index is filled with the bundled corpus first."""
     with user_errors():
@@ -250,14 +256,17 @@ def serve(
         with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
             from assistant.web.app import LAUNCH_OPTIONS, build_app, upload_limit
 
-            web = build_app(assistant)
+            web = build_app(assistant, mcp=mcp)
     out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")
+    if mcp:
+        out.print(f"MCP server on http://{host}:{port}{MCP_PATH}")
     web.launch(
         server_name=host,
         server_port=port,
         max_file_size=upload_limit(assistant.settings),
         quiet=True,
         footer_links=[],
+        mcp_server=mcp,
         **LAUNCH_OPTIONS,
     )
 
