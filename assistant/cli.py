@@ -110,7 +110,7 @@ def search(
     with user_errors():
         hits = _assistant().search(query, k=k, filters=filters, mode=retrieval)
     if as_json:
-        print(json.dumps(search_json(hits), indent=2, ensure_ascii=False))
+        print(json.dumps(hits.to_json(), indent=2, ensure_ascii=False))
         return
     # The title gets the room: the rest of what is known of a paper is one short line
     # under it, so a title wraps over one or two lines even in 80 columns.
@@ -148,33 +148,6 @@ def _first_author(authors: tuple[str, ...]) -> str:
         return ""
     last = authors[0].split()[-1]
     return last if len(authors) == 1 else f"{last} et al."
-
-
-def search_json(hits) -> dict:
-    return {
-        "query": hits.question.text,
-        "mode": hits.mode,
-        "filters": hits.filters.describe(),
-        "wants_all": hits.question.wants_all,
-        "hits": [
-            {
-                "rank": rank,
-                "id": hit.paper.id,
-                "title": hit.paper.title,
-                "authors": list(hit.paper.authors),
-                "year": hit.paper.year,
-                "venue": hit.paper.venue,
-                "doi": hit.paper.doi,
-                "arxiv_id": hit.paper.arxiv_id,
-                "sources": sorted({s.file for s in hit.paper.sources}),
-                "listed_on": list(hit.paper.listed_on),
-                "score": round(hit.score, 4),
-                "similarity": round(hit.similarity, 4),
-                "found_by": list(hit.found_by),
-            }
-            for rank, hit in enumerate(hits, 1)
-        ],
-    }
 
 
 @app.command()
@@ -261,12 +234,18 @@ def _print_answer_extras(answer) -> None:
         )
 
 
+MCP_PATH = "/gradio_api/mcp/"  # Gradio's, streamable HTTP (SSE at .../mcp/sse)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; loopback by default.")] = (
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    mcp: Annotated[
+        bool, typer.Option(help="Also serve search, ask and paper tools to MCP clients.")
+    ] = False,
 ) -> None:
     """Start the web UI. An empty index is filled with the bundled corpus first."""
     with user_errors():
@@ -277,14 +256,17 @@ def serve(
         with err.status("Starting the web UI (Gradio takes a few seconds to load)…"):
             from assistant.web.app import LAUNCH_OPTIONS, build_app, upload_limit
 
-            web = build_app(assistant)
+            web = build_app(assistant, mcp=mcp)
     out.print(f"Paper assistant on http://{host}:{port} (Ctrl+C stops it)")
+    if mcp:
+        out.print(f"MCP server on http://{host}:{port}{MCP_PATH}")
     web.launch(
         server_name=host,
         server_port=port,
         max_file_size=upload_limit(assistant.settings),
         quiet=True,
         footer_links=[],
+        mcp_server=mcp,
         **LAUNCH_OPTIONS,
     )
 

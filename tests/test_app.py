@@ -170,6 +170,7 @@ def test_the_app_wires_every_event(ui):
     handlers = {"respond", "browse", "open_paper", "ask_about", "add_papers", "refresh", "reset"}
     assert handlers <= wired
     assert app._queue.default_concurrency_limit == 4
+    assert app.get_api_info()["named_endpoints"] == {}  # the page's handlers are no API
     assert "offline mode" in ui.header() and f"{len(PAPERS)} papers indexed" in ui.header()
     assert ui.examples() == ["Which papers study equivariant maps?"]
 
@@ -186,9 +187,13 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
         def launch(self, **options):
             launched.update(options)
 
+    def build(given, mcp):
+        launched["tools"] = mcp
+        return Launcher()
+
     empty = Assistant(settings, embeddings=KeywordEmbeddings())
     monkeypatch.setattr(assistant.cli, "_assistant", lambda: empty)
-    monkeypatch.setattr(assistant.web.app, "build_app", lambda given: Launcher())
+    monkeypatch.setattr(assistant.web.app, "build_app", build)
     result = CliRunner().invoke(assistant.cli.app, ["serve"])
     assert result.exit_code == 0, result.output
     assert "The index is empty: ingesting the bundled corpus first." in result.output
@@ -196,6 +201,11 @@ def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monk
     assert empty.index.count() == 352
     assert launched["server_name"] == "127.0.0.1" and launched["server_port"] == 7860
     assert launched["max_file_size"] == 10 * settings.max_file_bytes and "css" in launched
+    assert launched["mcp_server"] is False and launched["tools"] is False
+    result = CliRunner().invoke(assistant.cli.app, ["serve", "--mcp", "--port", "7861"])
+    assert result.exit_code == 0, result.output
+    assert "MCP server on http://127.0.0.1:7861/gradio_api/mcp/" in result.output
+    assert launched["mcp_server"] is True and launched["tools"] is True
 
 
 def test_links_are_only_web_links_and_refusals_list_no_sources():

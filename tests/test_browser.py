@@ -4,23 +4,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from serving import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
-STARTUP_S = 90  # generous: a loaded CI machine; bench/serve.py measures the real figure
 ANSWER_MS = 30_000
 MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
@@ -40,44 +33,6 @@ RECORD_CHAT = """() => {
   new MutationObserver(() => window.chatTexts.push(chat.innerText))
     .observe(chat, { subtree: true, childList: true, characterData: true });
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def serving(bundled_index, folder: Path, **settings: str) -> Iterator[str]:
-    """`assistant serve` over a copy of the bundled index in `folder`, with these
-    environment variables; yields its URL once it answers."""
-    source, ingested = bundled_index
-    assert ingested.returncode == 0, ingested.stderr
-    shutil.copytree(source, folder / "data")
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
-    env = os.environ | {"ASSISTANT_DATA_DIR": str(folder / "data"), **settings}
-    log = folder / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + STARTUP_S
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as page:
-                if page.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"assistant serve did not start:\n{log.read_text()}")
-            time.sleep(0.5)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

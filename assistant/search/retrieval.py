@@ -58,6 +58,24 @@ class Hit:
     found_by: tuple[str, ...]  # "dense", "bm25", "title" or "filter"
     lexical: float = 0.0  # share of the question's term mass the paper holds (0..1)
 
+    def to_json(self) -> dict:
+        """What a program is told of a paper found: `search --json`, the MCP tools."""
+        paper = self.paper
+        return {
+            "id": paper.id,
+            "title": paper.title,
+            "authors": list(paper.authors),
+            "year": paper.year,
+            "venue": paper.venue,
+            "doi": paper.doi,
+            "arxiv_id": paper.arxiv_id,
+            "sources": sorted({s.file for s in paper.sources}),
+            "listed_on": list(paper.listed_on),
+            "score": round(self.score, 4),
+            "similarity": round(self.similarity, 4),
+            "found_by": list(self.found_by),
+        }
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -81,6 +99,16 @@ class Hits(list[Hit]):
     ):
         super().__init__(hits)
         self.question, self.filters, self.mode, self.peak = question, filters, mode, peak
+
+    def to_json(self) -> dict:
+        """The `assistant search --json` shape (README, Searching)."""
+        return {
+            "query": self.question.text,
+            "mode": self.mode,
+            "filters": self.filters.describe(),
+            "wants_all": self.question.wants_all,
+            "hits": [{"rank": rank, **hit.to_json()} for rank, hit in enumerate(self, 1)],
+        }
 
 
 class Retriever:

@@ -1,6 +1,8 @@
 """The web UI: a Gradio app over one `Assistant`, the same object the API and CLI use.
 
 `build_app` returns the `gr.Blocks`; `assistant serve` launches it with `LAUNCH_OPTIONS`.
+The page's event handlers are private (no API endpoint, so no MCP tool); with `mcp` the
+app also offers the tools of `mcp_tools` as its API.
 Each browser session keeps its own conversation in `gr.State`; the index is shared.
 """
 
@@ -24,6 +26,7 @@ from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.text import TOPICLESS
+from assistant.web.mcp_tools import PaperTools
 from assistant.web.views import (
     answer_markdown,
     filters_markdown,
@@ -83,6 +86,7 @@ JS = """
 """
 
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "js": JS, "theme": gr.themes.Soft()}
+UI_ONLY = "private"  # the api_visibility of every event the page wires
 
 
 class PaperApp:
@@ -307,7 +311,7 @@ def _progress_callback(progress: gr.Progress):
     return lambda done, total: progress((done, total), desc="Embedding papers", unit="papers")
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
     ui = PaperApp(assistant)
     sources = assistant.retriever.catalog.values("sources")  # also opens the index now
     # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
@@ -389,21 +393,28 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
         ask_outputs = [chat, history, answers, panel, applied, question]
         for trigger in (question.submit, send.click):
-            trigger(ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY)
+            trigger(
+                ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY,
+                api_visibility=UI_ONLY,
+            )  # fmt: skip
         reset_outputs = [*ask_outputs, year_from, year_to, source, author]
         for trigger in (new_chat.click, chat.clear):  # the chat's trash icon
-            trigger(ui.reset, None, reset_outputs, queue=False)
+            trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY)
         current = [header, source, examples.dataset]
-        app.load(ui.refresh, None, current)
-        app.load(ui.browse, find, [table, row_ids, shown])
-        find.submit(ui.browse, find, [table, row_ids, shown])
+        app.load(ui.refresh, None, current, api_visibility=UI_ONLY)
+        app.load(ui.browse, find, [table, row_ids, shown], api_visibility=UI_ONLY)
+        find.submit(ui.browse, find, [table, row_ids, shown], api_visibility=UI_ONLY)
         opened = [detail, similar, similar_ids, selected]
-        table.select(ui.open_paper, row_ids, opened)
-        similar.select(ui.open_paper, similar_ids, opened)
-        ask_button.click(ui.ask_about, selected, [question, tabs])
-        upload.click(lambda: "", None, added, queue=False)  # no old results under a new upload
+        table.select(ui.open_paper, row_ids, opened, api_visibility=UI_ONLY)
+        similar.select(ui.open_paper, similar_ids, opened, api_visibility=UI_ONLY)
+        ask_button.click(ui.ask_about, selected, [question, tabs], api_visibility=UI_ONLY)
+        # No old results under a new upload.
+        upload.click(lambda: "", None, added, queue=False, api_visibility=UI_ONLY)
         upload.upload(
-            ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1
-        ).then(ui.refresh, None, current)
+            ui.add_papers, upload, [added, table, row_ids, shown, source], concurrency_limit=1,
+            api_visibility=UI_ONLY,
+        ).then(ui.refresh, None, current, api_visibility=UI_ONLY)  # fmt: skip
+        if mcp:
+            PaperTools(assistant).expose()
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
     return app
