@@ -123,7 +123,7 @@ class PaperIndex:
         `serve` after a command-line ingest, say. Chroma shares one instance per path in a
         process, so the cached one is dropped first (its other holders keep it). A client
         passed in is kept as it is."""
-        if not self._own_client or self.settings.chroma_host is not None:
+        if not self._own_client or self.shared:
             return
         from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -174,7 +174,6 @@ class PaperIndex:
         ids, distances = found["ids"][0], found["distances"][0]
         return [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
 
-    @reaching_chroma
     def papers(self) -> list[PaperRecord]:
         stored = self.get_all(["metadatas"])
         return [PaperRecord.from_json(m["record"]) for m in stored["metadatas"]]

@@ -35,7 +35,7 @@ class SideIndex:
     bm25: Bm25
     catalog: Catalog
     vectors: np.ndarray  # unit-length, one per row: in memory, 150 MB at 100k papers
-    build: str = ""  # the build it was loaded from: a newer one means newer papers
+    build: str  # the build it was loaded from: a newer one means newer papers
 
 
 class Sidecar:
