@@ -177,3 +177,26 @@ def test_hnsw_and_exact_dense_search_agree_on_a_small_corpus(retriever, monkeypa
     exact = titles(retriever.search("uncertainty in one forward pass", k=4, mode="dense"))
     monkeypatch.setattr(retrieval, "EXACT_UP_TO", 0)
     assert titles(retriever.search("uncertainty in one forward pass", k=4, mode="dense")) == exact
+
+
+def test_a_misspelling_between_equally_common_words_reads_the_same_in_every_build():
+    """'arrives' is two edits from both 'arises' and 'carries', each in one paper. The tie
+    goes alphabetically, not by bm25s's vocabulary order, which follows Python's string
+    hashing and so differs between two builds of the same papers (and between evals)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from assistant.store.bm25 import Bm25;"
+        "b = Bm25.build(['it carries a load', 'it arises here']);"
+        "print(b.spelled('arrives', 'arrives'))"
+    )
+    readings = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        env = {"PYTHONHASHSEED": seed, "PATH": ""}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        readings.add(done.stdout.strip())
+    assert readings == {"arises"}

@@ -123,5 +123,8 @@ class Bm25:
 
     @cached_property
     def _by_frequency(self) -> list[str]:
-        """Indexed terms, the ones most papers hold first: a tie goes to the common word."""
-        return sorted(self.vocabulary, key=lambda t: -self.document_frequency(t))
+        """Indexed terms, the ones most papers hold first: a tie goes to the common word.
+        Terms held by as many papers go alphabetically, not in bm25s's vocabulary order,
+        which differs from one build of the same papers to the next: 'arrives' must read
+        as the same word whichever build answers."""
+        return sorted(self.vocabulary, key=lambda t: (-self.document_frequency(t), t))
