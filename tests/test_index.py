@@ -213,9 +213,9 @@ import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
 from assistant.settings import Settings
-from assistant.store.bm25 import Bm25
 from assistant.store.index import PaperIndex
 from assistant.store.ingestion import ingest_paths
+from assistant.store.sidecar import Segment
 
 def kill_9(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -234,7 +234,7 @@ real_upsert = Collection.upsert
 if sys.argv[2] == "write":
     Collection.upsert = dies_mid_write
 if sys.argv[2] == "side index":
-    Bm25.save = kill_9  # every batch written, the side index half built
+    Segment.save = kill_9  # every batch written, the side index half built
 ingest_paths(index, None)
 """
 

@@ -181,14 +181,14 @@ def test_hnsw_and_exact_dense_search_agree_on_a_small_corpus(retriever, monkeypa
 
 def test_a_misspelling_between_equally_common_words_reads_the_same_in_every_build():
     """'arrives' is two edits from both 'arises' and 'carries', each in one paper. The tie
-    goes alphabetically, not by bm25s's vocabulary order, which follows Python's string
+    goes alphabetically, not by vocabulary order, which (in bm25s, used before) followed string
     hashing and so differs between two builds of the same papers (and between evals)."""
     import subprocess
     import sys
 
     script = (
         "from assistant.store.bm25 import Bm25;"
-        "b = Bm25.build(['it carries a load', 'it arises here']);"
+        "b = Bm25.of(['it carries a load', 'it arises here']);"
         "print(b.spelled('arrives', 'arrives'))"
     )
     readings = set()

@@ -12,19 +12,22 @@ from functools import cached_property
 
 import numpy as np
 
-from assistant.store.metadata import whole_lists
+from assistant.store.metadata import WRITTEN_NS, whole_lists
 from ingest.records import normalise_title
 
 SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
 def catalog_row(metadata: dict) -> dict:
-    """The filterable part of a paper's Chroma metadata (every list whole), and its title."""
+    """The filterable part of a paper's Chroma metadata (every list whole), its title, and
+    what the side index follows changes by: its record hash and when it was written."""
     metadata = whole_lists(metadata)
     row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
     row["title"] = metadata["title"]
-    if metadata.get("year"):
-        row["year"] = metadata["year"]
+    row["record_hash"] = metadata["record_hash"]
+    for field in ("year", WRITTEN_NS):
+        if metadata.get(field):
+            row[field] = metadata[field]
     return row
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +23,8 @@ from assistant.errors import IndexBusy, IndexWriteFailed, StoreUnavailable
 from assistant.settings import Settings
 from assistant.store.catalog import catalog_row
 from assistant.store.lock import Waiting, WriteLock
-from assistant.store.metadata import to_metadata
-from assistant.store.sidecar import Sidecar, SideIndex, fingerprint
+from assistant.store.metadata import WRITTEN_NS, to_metadata
+from assistant.store.sidecar import Sidecar, SideIndex, fingerprint, refingerprint
 from ingest.records import PaperRecord, embedding_text, merge
 
 Progress = Callable[[int, int], None]
@@ -35,6 +36,10 @@ LOOKUP_BATCH = 5_000  # ids or title keys asked for in one get (SQLite caps its 
 # is under way (or died), so an unchanged index is known without reading every record.
 VERSION_KEY = "contents_fingerprint"
 WRITING = "writing"
+# How far apart the clocks of machines writing to one server may be (NTP keeps them within
+# milliseconds): a record written by a clock further behind is missed by catching up, which
+# then fails its fingerprint check and rebuilds the side index whole: slower, never wrong.
+CLOCK_SKEW_NS = 60 * 10**9
 
 
 @dataclass(frozen=True)
@@ -149,18 +154,25 @@ class PaperIndex:
         current = self.client.get_collection(self.settings.collection).metadata or {}
         return current.get(VERSION_KEY)
 
+    def in_step(self) -> bool:
+        """Whether the side index was built from exactly what Chroma holds now."""
+        stamp = self.version()
+        return stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint()
+
     @reaching_chroma
     def side_index(self) -> SideIndex:
-        """The local side index as the last finished write left it. If it is stale (a
-        writer died, or it was deleted), it is repaired first, but only when no writer is
-        at work: during an ingest, readers get the one from before it."""
-        stamp = self.version()
-        if stamp in (None, WRITING) or stamp != self.sidecar.stored_fingerprint():
+        """The local side index as the last finished write left it. If it is stale
+        (another instance wrote to a shared server, a writer died, it was deleted), it is
+        brought up to date first, from the papers written lately when that provably gives
+        what Chroma holds, else whole; but only when no writer is at work: during an
+        ingest, readers get the one from before it."""
+        if not self.in_step():
             with self.lock.repairing() as held:
                 if held:
                     self._reopen()
                     self._roll_back()
-                    self.sync_sidecar()
+                    if not self._catch_up():
+                        self.sync_sidecar()
                 elif self.sidecar.stored_fingerprint() is None:
                     raise IndexBusy(self.lock.writer())
         return self.sidecar.load()
@@ -188,12 +200,13 @@ class PaperIndex:
         return [PaperRecord.from_json(found[i]["record"]) for i in ids if i in found]
 
     @reaching_chroma
-    def get_all(self, include: list[str]) -> dict[str, list]:
-        """The whole collection, read in pages: Chroma fails a single `get` of more than
-        32,766 records with metadata (SQLite's variable limit)."""
+    def get_all(self, include: list[str], where: dict | None = None) -> dict[str, list]:
+        """The whole collection (or what `where` picks of it), read in pages: Chroma fails
+        a single `get` of more than 32,766 records with metadata (SQLite's variable limit)."""
         found: dict[str, list] = {"ids": [], **{field: [] for field in include}}
         while True:
-            page = self.collection.get(include=include, limit=GET_PAGE, offset=len(found["ids"]))
+            offset = len(found["ids"])
+            page = self.collection.get(where=where, include=include, limit=GET_PAGE, offset=offset)
             for field in found:
                 found[field].extend(page[field])
             if len(page["ids"]) < GET_PAGE:
@@ -212,7 +225,8 @@ class PaperIndex:
         with self.lock.ingesting(waiting) as resumed:
             self._reopen()
             self._roll_back()  # a dead writer's unfinished batch; the side index follows
-            to_embed, meta_only, added, unchanged = self._plan(papers)
+            in_step = self.in_step()
+            to_embed, meta_only, added, unchanged, before = self._plan(papers)
             to_embed.sort(key=lambda p: len(embedding_text(p)))  # similar lengths batch together
             for start in range(0, len(to_embed), WRITE_BATCH):
                 batch = to_embed[start : start + WRITE_BATCH]
@@ -221,18 +235,23 @@ class PaperIndex:
                 self._write(batch, vectors, [], added)
             for start in range(0, len(meta_only), WRITE_BATCH):
                 self._write([], [], meta_only[start : start + WRITE_BATCH], added)
-            self.sync_sidecar()
+            if in_step:
+                after = {p.id: p.record_hash for p in to_embed + meta_only}
+                self._follow(after, refingerprint(self.sidecar.stored_fingerprint(), before, after))
+            else:
+                self.sync_sidecar()
         updated = len(to_embed) - len(added) + len(meta_only)
         return Changes(len(added), updated, unchanged, resumed)
 
     def _plan(self, papers: list[PaperRecord]):
         """What each paper needs: (to embed, metadata only, the ids of new papers, how many
-        are unchanged)."""
+        are unchanged, the record hash each changed paper had before)."""
         existing = self._existing(papers)
         to_embed: list[PaperRecord] = []
         meta_only: list[PaperRecord] = []
         added: set[str] = set()
         unchanged = 0
+        before: dict[str, str] = {}
         for paper in papers:
             old = existing.get(paper.id) or existing.get(paper.title_key)
             if old is None:
@@ -242,11 +261,13 @@ class PaperIndex:
             new = merge(old, paper)
             if new.record_hash == old.record_hash:
                 unchanged += 1
-            elif new.text_hash == old.text_hash:
+                continue
+            before[old.id] = old.record_hash
+            if new.text_hash == old.text_hash:
                 meta_only.append(new)
             else:
                 to_embed.append(new)
-        return to_embed, meta_only, added, unchanged
+        return to_embed, meta_only, added, unchanged, before
 
     def sync_sidecar(self) -> None:
         """Under the lock: rebuild the side index if it was not built from exactly what
@@ -254,8 +275,7 @@ class PaperIndex:
         missing or differs are all records read (15 s at 100k papers) and the fingerprint
         recomputed. Every write clears it first, so a write that died cannot leave a stale
         one."""
-        stamp = self.version()
-        if stamp not in (None, WRITING) and stamp == self.sidecar.stored_fingerprint():
+        if self.in_step():
             return
         stored = self.get_all(["metadatas"])
         ids, metadatas = stored["ids"], stored["metadatas"]
@@ -269,6 +289,45 @@ class PaperIndex:
             rows = [catalog_row(m) for m in metadatas]
             self.sidecar.rebuild(ids, documents, rows, vectors, version)
         self._stamp(version)
+
+    def _follow(self, changed, version: str) -> None:
+        """Add these papers alone to the side index (their text, vectors and metadata read
+        back as Chroma holds them now), as the index of `version`, and stamp it: adding a
+        file to a big index costs what the file holds."""
+        if changed:
+            stored = self._get(list(changed), ["documents", "embeddings", "metadatas"])
+            ids, rows = stored["ids"], [catalog_row(m) for m in stored["metadatas"]]
+            self.sidecar.add(ids, stored["documents"], rows, stored["embeddings"], version)
+        self._stamp(version)
+
+    def _catch_up(self) -> bool:
+        """Under the lock: follow what another instance wrote to a shared server from the
+        papers written lately alone (every write stamps its records with the time). It
+        works only when the result is provably what Chroma holds: the followed fingerprint
+        must be the one the collection carries. Otherwise (a dead writer, writers' clocks
+        further apart than CLOCK_SKEW_NS) the caller rebuilds the side index whole."""
+        stamp, held = self.version(), self.sidecar.stored_fingerprint()
+        if stamp in (None, WRITING) or held is None:
+            return False
+        local = self.sidecar.load()
+        since = {WRITTEN_NS: {"$gte": local.written_ns - CLOCK_SKEW_NS}}
+        recent = self.get_all(["metadatas"], where=since)
+        now = {i: m["record_hash"] for i, m in zip(recent["ids"], recent["metadatas"], strict=True)}
+        after = {i: h for i, h in now.items() if local.versions.get(i) != h}
+        before = {i: local.versions[i] for i in after if i in local.versions}
+        if refingerprint(held, before, after) != stamp:
+            return False
+        self._follow(after, stamp)
+        return True
+
+    def _get(self, ids: list[str], include: list[str]) -> dict[str, list]:
+        """These records, asked for LOOKUP_BATCH at a time (SQLite caps its variables)."""
+        found: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            page = self.collection.get(ids=ids[start : start + LOOKUP_BATCH], include=include)
+            for field in found:
+                found[field].extend(page[field])
+        return found
 
     def _stamp(self, version: str) -> None:
         metadata = dict(self.collection.metadata or {})
@@ -306,17 +365,19 @@ class PaperIndex:
         previous = self.collection.get(ids=changed, include=include) if changed else None
         self._save_journal(sorted(p.id for p in embedded if p.id in added_ids), previous)
         self._stamp(WRITING)
+        written = {WRITTEN_NS: time.time_ns()}
         try:
             if embedded:
                 self.collection.upsert(
                     ids=[p.id for p in embedded],
                     embeddings=vectors,
                     documents=[embedding_text(p) for p in embedded],
-                    metadatas=[to_metadata(p) for p in embedded],
+                    metadatas=[to_metadata(p) | written for p in embedded],
                 )
             if meta_only:
                 self.collection.update(
-                    ids=[p.id for p in meta_only], metadatas=[to_metadata(p) for p in meta_only]
+                    ids=[p.id for p in meta_only],
+                    metadatas=[to_metadata(p) | written for p in meta_only],
                 )
         except Exception as error:
             batch = _described(embedded + meta_only)

@@ -18,6 +18,7 @@ CHROMA_MAX_LIST_VALUES = 5461  # measured: 5,461 list values in one record work,
 LIST_FIELDS = ("authors", "author_keys", "sources", "source_kinds", "listed_on")
 LIST_CAP = 1000  # per list field: all five at their cap stay under Chroma's limit
 CUT = "lists_cut"  # set in the metadata of a record whose lists were cut to LIST_CAP
+WRITTEN_NS = "written_ns"  # when a record was last written (time.time_ns of the writer)
 
 
 def list_fields(record: PaperRecord) -> dict[str, list[str]]:

@@ -1,7 +1,16 @@
-"""The local side of the index, rebuilt from Chroma whenever it holds something else, so
-the two never disagree: BM25 over the papers' text, the catalog of their filter fields,
-and a copy of their vectors (exact, masked dense search where Chroma's filtered search
-is slow: 130-650 ms at 100k papers, against a few ms here)."""
+"""The local side of the index, kept exactly in step with Chroma: BM25 over the papers'
+text, the catalog of their filter fields, and a copy of their vectors (exact, masked dense
+search where Chroma's filtered search is slow: 130-650 ms at 100k papers, against a few
+ms here).
+
+It is stored as segments, one per ingest, so adding papers writes only those papers: a
+segment holds its papers' ids, catalog rows, vectors and BM25 term counts, and a paper
+in a later segment replaces its copy in an earlier one. Segments merge as a binary
+counter does (the newest into the one before it, while that one is no bigger), so a
+paper is rewritten at most log2(papers) times and a side index has at most that many
+segments. Loading joins them into one `SideIndex`, papers in id order: the same papers
+give the same side index, whatever ingests brought them.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +24,36 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.store.bm25 import Bm25
+from assistant.store.bm25 import Bm25, TermCounts
 from assistant.store.catalog import Catalog
+from assistant.store.metadata import WRITTEN_NS
 
-FORMAT = 3  # bump when what the folder holds changes, so old folders are rebuilt
+FORMAT = 4  # bump when what the folder holds changes, so old folders are rebuilt
+_HASH_SPACE = 2**256
+
+
+def _digest(paper_id: str, record_hash: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{paper_id}\n{record_hash}".encode()).digest())
+
+
+def _written(total: int) -> str:
+    return f"{FORMAT}:{total % _HASH_SPACE:064x}"
 
 
 def fingerprint(versions: dict[str, str]) -> str:
     """Names the exact set of (paper id, record hash) pairs an index was built from, and
-    the format it was built in."""
-    text = json.dumps([FORMAT, sorted(versions.items())])
-    return hashlib.sha256(text.encode()).hexdigest()
+    the format it was built in. It is a sum of one hash per paper (a multiset hash), so
+    `refingerprint` can follow a change from the changed papers alone."""
+    return _written(sum(_digest(i, h) for i, h in versions.items()))
+
+
+def refingerprint(version: str, before: dict[str, str], after: dict[str, str]) -> str:
+    """The fingerprint once the papers in `before` (id -> record hash) are replaced by
+    those in `after`: what `fingerprint` of the whole new set gives."""
+    total = int(version.split(":")[1], 16)
+    total += sum(_digest(i, h) for i, h in after.items())
+    total -= sum(_digest(i, h) for i, h in before.items())
+    return _written(total)
 
 
 @dataclass(frozen=True)
@@ -35,64 +63,143 @@ class SideIndex:
     bm25: Bm25
     catalog: Catalog
     vectors: np.ndarray  # unit-length, one per row: in memory, 150 MB at 100k papers
-    build: str  # the build it was loaded from: a newer one means newer papers
+    build: str  # the manifest it was loaded from: another one means other papers
+    versions: dict[str, str]  # paper id -> the record hash it was built from
+    written_ns: int  # when the newest paper it holds was written (0: none says)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Papers written together, in one folder."""
+
+    ids: list[str]
+    rows: list[dict]
+    vectors: np.ndarray
+    counts: TermCounts
+
+    @classmethod
+    def of(cls, ids: list[str], texts: list[str], rows: list[dict], vectors) -> Segment:
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1 if ids else 0)
+        return cls(list(ids), list(rows), matrix, TermCounts.of(texts))
+
+    @classmethod
+    def joined(cls, segments: list[Segment]) -> Segment:
+        """The papers of all, a later copy of a paper replacing an earlier one, by id."""
+        ids = [paper_id for segment in segments for paper_id in segment.ids]
+        latest = {paper_id: n for n, paper_id in enumerate(ids)}
+        keep = np.array(sorted(latest.values(), key=ids.__getitem__), dtype=np.int64)
+        rows = [row for segment in segments for row in segment.rows]
+        held = [segment for segment in segments if segment.ids] or segments[:1]
+        vectors = np.concatenate([segment.vectors for segment in held])
+        counts = TermCounts.joined([segment.counts for segment in segments])
+        return cls(
+            [ids[n] for n in keep.tolist()],
+            [rows[n] for n in keep.tolist()],
+            vectors[keep],
+            counts.rows(keep),
+        )
+
+    def save(self, folder: Path) -> None:
+        (folder / "ids.json").write_text(json.dumps(self.ids))
+        (folder / "rows.json").write_text(json.dumps(self.rows))
+        np.save(folder / "vectors.npy", self.vectors)
+        self.counts.save(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> Segment:
+        return cls(
+            json.loads((folder / "ids.json").read_text()),
+            json.loads((folder / "rows.json").read_text()),
+            np.load(folder / "vectors.npy"),
+            TermCounts.load(folder),
+        )
 
 
 class Sidecar:
-    """The folder `SideIndex` builds are saved in, each with the fingerprint of what it was
-    built from. Each build has its own subfolder and the file `current` names the live
-    one: swapping that name (os.replace) is atomic, so a reader in another process loads
-    one build whole, never half of one or files of two. The build before the live one is
-    kept, for a reader that started loading it just before the swap."""
+    """The folder the segments are saved in. The file `current` (the manifest) names the
+    live segments and the fingerprint of the papers they hold; replacing it (os.replace)
+    is atomic, so a reader in another process loads one set of segments whole, never half
+    of a write. The segments of the manifest before the live one are kept, for a reader
+    that started loading them just before the swap."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.pointer = folder / "current"
 
     def live_build(self) -> str | None:
-        """The name of the live build: one small file read, cheap enough for every search."""
+        """The live manifest's text: one small file read, cheap enough for every search."""
         try:
             return self.pointer.read_text()
         except FileNotFoundError:
             return None
 
-    def _live(self) -> Path | None:
-        build = self.live_build()
-        return None if build is None else self.folder / build
-
     def stored_fingerprint(self) -> str | None:
-        live = self._live()
-        file = live / "fingerprint" if live else None
-        return file.read_text() if file and file.exists() else None
+        manifest = _manifest(self.live_build())
+        return manifest["fingerprint"] if manifest else None
 
     def rebuild(
         self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
     ) -> None:
-        """Build in a new subfolder, then make it the live one."""
+        """Replace every segment with one of these papers."""
+        self._publish([self._write(Segment.of(ids, texts, rows, vectors))], version)
+
+    def add(
+        self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
+    ) -> None:
+        """Add these papers (or newer versions of papers held) as a segment of their own,
+        merging it into the segments before it while they are no bigger."""
+        manifest = _manifest(self.live_build())
+        if manifest is None:
+            raise FileNotFoundError(f"no side index in {self.folder} to add papers to")
+        names = [*manifest["segments"], self._write(Segment.of(ids, texts, rows, vectors))]
+        sizes = [self._size(name) for name in names]
+        while len(names) > 1 and sizes[-2] <= sizes[-1]:
+            merged = Segment.joined([Segment.load(self.folder / n) for n in names[-2:]])
+            names[-2:], sizes[-2:] = [self._write(merged)], [len(merged.ids)]
+        self._publish(names, version)
+
+    def load(self) -> SideIndex:
+        text = self.live_build()
+        manifest = _manifest(text)
+        if manifest is None:
+            raise FileNotFoundError(f"no side index in {self.folder}")
+        joined = Segment.joined([Segment.load(self.folder / n) for n in manifest["segments"]])
+        catalog = Catalog.from_rows(joined.ids, joined.rows)
+        versions = {i: row["record_hash"] for i, row in zip(joined.ids, joined.rows, strict=True)}
+        written = max((row.get(WRITTEN_NS, 0) for row in joined.rows), default=0)
+        return SideIndex(Bm25(joined.counts), catalog, joined.vectors, text, versions, written)
+
+    def _size(self, name: str) -> int:
+        return len(json.loads((self.folder / name / "ids.json").read_text()))
+
+    def _write(self, segment: Segment) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
-        build = Path(tempfile.mkdtemp(prefix="build-", dir=self.folder))
-        Bm25.build(texts).save(build)
-        (build / "ids.json").write_text(json.dumps(ids))
-        (build / "rows.json").write_text(json.dumps(rows))
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1 if ids else 0)
-        np.save(build / "vectors.npy", matrix)
-        (build / "fingerprint").write_text(version)
-        previous = self._live()
-        staging = self.pointer.with_name(f"{build.name}.pointer")
-        staging.write_text(build.name)
+        folder = Path(tempfile.mkdtemp(prefix="segment-", dir=self.folder))
+        segment.save(folder)
+        return folder.name
+
+    def _publish(self, names: list[str], version: str) -> None:
+        """Make these segments the live ones, then delete what neither they nor the
+        manifest before them use (older segments, and files of older layouts)."""
+        previous = _manifest(self.live_build())
+        manifest = {"format": FORMAT, "fingerprint": version, "segments": names}
+        staging = self.pointer.with_name(f"{names[-1]}.pointer")
+        staging.write_text(json.dumps(manifest))
         os.replace(staging, self.pointer)
-        for entry in self.folder.iterdir():  # older builds, and files of the old layout
-            if entry in (build, previous, self.pointer):
+        kept = {*names, *(previous["segments"] if previous else []), self.pointer.name}
+        for entry in self.folder.iterdir():
+            if entry.name in kept:
                 continue
             if entry.is_dir():
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
 
-    def load(self) -> SideIndex:
-        live = self._live()
-        if live is None:
-            raise FileNotFoundError(f"no side index in {self.folder}")
-        ids = json.loads((live / "ids.json").read_text())
-        catalog = Catalog.from_rows(ids, json.loads((live / "rows.json").read_text()))
-        return SideIndex(Bm25.load(live), catalog, np.load(live / "vectors.npy"), live.name)
+
+def _manifest(text: str | None) -> dict | None:
+    """The manifest, or None when there is none of this format (an older layout)."""
+    try:
+        manifest = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
