@@ -56,7 +56,7 @@ from assistant.evaluation.dataset import load_dataset
 from assistant.search.retrieval import MODES
 from assistant.settings import Settings
 from assistant.store.embeddings import MiniLMEmbeddings
-from assistant.store.index import PaperIndex
+from assistant.store.index import PaperIndex, chroma_client
 from ingest.load import BUNDLED_CORPUS, load_paths
 from ingest.records import PaperRecord, Source, embedding_text, normalise_title
 
@@ -338,7 +338,8 @@ def ingest_synthetic(settings: Settings, papers: list[PaperRecord], vectors: np.
             progress(len(texts), len(texts))
         return found
 
-    index = PaperIndex(settings, embed)
+    # A client of its own would be reopened by upsert, and the timed collection with it.
+    index = PaperIndex(settings, embed, client=chroma_client(settings))
     timing = TimedCollection(index.collection, len(papers), max(1, len(papers) // 10))
     index.collection = timing
     rebuild, rebuild_s = index.sidecar.rebuild, [0.0]

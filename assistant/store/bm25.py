@@ -40,65 +40,79 @@ def plain_word(word: str) -> bool:
 
 @dataclass(frozen=True)
 class TermCounts:
-    """How often each term occurs in each paper, papers as rows: paper i's entries are
-    `columns[starts[i]:starts[i + 1]]` (into `vocabulary`) with their `counts`."""
+    """How often each term occurs in each paper, grouped by term, as BM25 reads them: the
+    papers holding term t (rows of the segment) are `papers[bounds[t]:bounds[t + 1]]`,
+    with their `counts`. Terms go alphabetically, so segments join without re-sorting
+    more than the runs they bring."""
 
     vocabulary: list[str]
-    starts: np.ndarray
-    columns: np.ndarray
+    bounds: np.ndarray
+    papers: np.ndarray
     counts: np.ndarray
+    size: int  # papers, those holding no term included
 
     @classmethod
     def of(cls, texts: list[str]) -> TermCounts:
-        column: dict[str, int] = {}
         per_paper = [Counter(term for term, _ in terms(text)) for text in texts]
-        entries = [
-            (column.setdefault(term, len(column)), count)
-            for counted in per_paper
-            for term, count in counted.items()
-        ]
-        starts = np.cumsum([0] + [len(counted) for counted in per_paper])
-        found = np.array(entries, dtype=np.int64).reshape(-1, 2)
-        return cls(list(column), starts, found[:, 0].astype(np.int32), found[:, 1].astype(np.int32))
+        vocabulary = sorted(set().union(*per_paper))
+        column = {term: n for n, term in enumerate(vocabulary)}
+        columns: list[int] = []
+        counts: list[int] = []
+        for counted in per_paper:
+            columns.extend(map(column.__getitem__, counted))
+            counts.extend(counted.values())
+        held = [len(counted) for counted in per_paper]
+        papers = np.repeat(np.arange(len(texts), dtype=np.int32), held)
+        return cls._grouped(vocabulary, np.array(columns, np.int32), papers, counts, len(texts))
 
     @classmethod
     def joined(cls, parts: list[TermCounts]) -> TermCounts:
-        """The papers of every part, in order, over one vocabulary (sorted: the same papers
-        give the same columns whatever order they came in)."""
+        """The papers of every part, numbered on in order, over one vocabulary."""
         vocabulary = sorted(set().union(*(part.vocabulary for part in parts)))
         column = {term: n for n, term in enumerate(vocabulary)}
-        columns, counts, starts, offset = [], [], [np.zeros(1, dtype=np.int64)], 0
+        columns, papers, offset = [], [], 0
         for part in parts:
-            remap = np.array([column[term] for term in part.vocabulary], dtype=np.int32)
-            columns.append(remap[part.columns])
-            counts.append(part.counts)
-            starts.append(part.starts[1:] + offset)
-            offset += int(part.starts[-1])
-        return cls(vocabulary, np.concatenate(starts), _joined(columns), _joined(counts))
+            renumbered = np.array([column[term] for term in part.vocabulary], dtype=np.int32)
+            columns.append(np.repeat(renumbered, np.diff(part.bounds)))
+            papers.append(part.papers + offset)
+            offset += part.size
+        counts = _joined([part.counts for part in parts])
+        return cls._grouped(vocabulary, _joined(columns), _joined(papers), counts, offset)
 
-    def __len__(self) -> int:
-        return len(self.starts) - 1
+    @classmethod
+    def _grouped(cls, vocabulary, columns, papers, counts, size: int) -> TermCounts:
+        """Entries grouped by term; a stable sort, which for runs already in term order
+        (one per joined part) only merges them."""
+        order = np.argsort(columns, kind="stable")
+        held = np.bincount(columns, minlength=len(vocabulary))
+        bounds = np.concatenate([[0], np.cumsum(held)]).astype(np.int64)
+        counts = np.asarray(counts, dtype=np.int32)
+        return cls(vocabulary, bounds, papers[order], counts[order], size)
 
     def rows(self, rows: np.ndarray) -> TermCounts:
-        """These papers only, in this order, and only the terms they hold: a term only a
-        replaced copy of a paper held must not be read as indexed."""
-        first, lengths = self.starts[rows], np.diff(self.starts)[rows]
-        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        entries = np.repeat(first - starts[:-1], lengths) + np.arange(starts[-1])
-        held, columns = np.unique(self.columns[entries], return_inverse=True)
-        vocabulary = [self.vocabulary[column] for column in held.tolist()]
-        return TermCounts(vocabulary, starts, columns.astype(np.int32), self.counts[entries])
+        """These papers only, renumbered in this order, and only the terms they hold: a
+        term only a replaced copy of a paper held must not be read as indexed."""
+        renumbered = np.full(self.size, -1, dtype=np.int32)
+        renumbered[rows] = np.arange(len(rows), dtype=np.int32)
+        papers = renumbered[self.papers]
+        live = papers >= 0
+        columns = np.repeat(np.arange(len(self.vocabulary)), np.diff(self.bounds))[live]
+        held = np.bincount(columns, minlength=len(self.vocabulary))
+        vocabulary = [term for term, n in zip(self.vocabulary, held.tolist(), strict=True) if n]
+        bounds = np.concatenate([[0], np.cumsum(held[held > 0])]).astype(np.int64)
+        return TermCounts(vocabulary, bounds, papers[live], self.counts[live], len(rows))
 
     def save(self, folder: Path) -> None:
         (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary))
-        arrays = {"starts": self.starts, "columns": self.columns, "counts": self.counts}
-        np.savez(folder / "term_counts.npz", **arrays)
+        arrays = {"bounds": self.bounds, "papers": self.papers, "counts": self.counts}
+        np.savez(folder / "term_counts.npz", size=self.size, **arrays)
 
     @classmethod
     def load(cls, folder: Path) -> TermCounts:
         vocabulary = json.loads((folder / "vocabulary.json").read_text())
-        with np.load(folder / "term_counts.npz") as arrays:
-            return cls(vocabulary, arrays["starts"], arrays["columns"], arrays["counts"])
+        with np.load(folder / "term_counts.npz") as saved:
+            arrays = (saved["bounds"], saved["papers"], saved["counts"])
+            return cls(vocabulary, *arrays, int(saved["size"]))
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:
@@ -124,18 +138,16 @@ class Bm25:
     term t are `papers[bounds[t]:bounds[t + 1]]`, with those `weights`."""
 
     def __init__(self, counts: TermCounts) -> None:
-        self.size = len(counts)
+        self.size = counts.size
         self.vocabulary = {term: column for column, term in enumerate(counts.vocabulary)}
-        paper = np.repeat(np.arange(self.size, dtype=np.int32), np.diff(counts.starts))
-        lengths = np.bincount(paper, weights=counts.counts, minlength=self.size)
-        held = np.bincount(counts.columns, minlength=len(counts.vocabulary))
+        self.papers, self.bounds = counts.papers, counts.bounds
+        held = np.diff(counts.bounds)
+        columns = np.repeat(np.arange(len(counts.vocabulary)), held)
+        lengths = np.bincount(counts.papers, weights=counts.counts, minlength=self.size)
         idf = np.array([_idf(self.size, n) for n in held.tolist()], dtype=np.float32)
         normaliser = K1 * ((1 - B) + B * lengths / lengths.mean()) if self.size else lengths
         tf = counts.counts.astype(np.float32)
-        weights = (idf[counts.columns] * (tf / (tf + normaliser[paper]))).astype(np.float32)
-        by_term = np.argsort(counts.columns, kind="stable")
-        self.papers, self.weights = paper[by_term], weights[by_term]
-        self.bounds = np.concatenate([[0], np.cumsum(held)])
+        self.weights = (idf[columns] * (tf / (tf + normaliser[counts.papers]))).astype(np.float32)
         self._papers_per_term = held
         self._spellings: dict[tuple[str, str], str] = {}  # a question is read several times
 

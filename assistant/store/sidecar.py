@@ -28,7 +28,7 @@ from assistant.store.bm25 import Bm25, TermCounts
 from assistant.store.catalog import Catalog
 from assistant.store.metadata import WRITTEN_NS
 
-FORMAT = 4  # bump when what the folder holds changes, so old folders are rebuilt
+FORMAT = 5  # bump when what the folder holds changes, so old folders are rebuilt
 _HASH_SPACE = 2**256
 
 
