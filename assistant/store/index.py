@@ -309,12 +309,13 @@ class PaperIndex:
         stamp, held = self.version(), self.sidecar.stored_fingerprint()
         if stamp in (None, WRITING) or held is None:
             return False
-        local = self.sidecar.load()
-        since = {WRITTEN_NS: {"$gte": local.written_ns - CLOCK_SKEW_NS}}
+        held_papers = self.sidecar.papers()
+        since = {WRITTEN_NS: {"$gte": held_papers.written_ns - CLOCK_SKEW_NS}}
         recent = self.get_all(["metadatas"], where=since)
         now = {i: m["record_hash"] for i, m in zip(recent["ids"], recent["metadatas"], strict=True)}
-        after = {i: h for i, h in now.items() if local.versions.get(i) != h}
-        before = {i: local.versions[i] for i in after if i in local.versions}
+        versions = held_papers.versions
+        after = {i: h for i, h in now.items() if versions.get(i) != h}
+        before = {i: versions[i] for i in after if i in versions}
         if refingerprint(held, before, after) != stamp:
             return False
         self._follow(after, stamp)

@@ -64,13 +64,11 @@ class SideIndex:
     catalog: Catalog
     vectors: np.ndarray  # unit-length, one per row: in memory, 150 MB at 100k papers
     build: str  # the manifest it was loaded from: another one means other papers
-    versions: dict[str, str]  # paper id -> the record hash it was built from
-    written_ns: int  # when the newest paper it holds was written (0: none says)
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Papers written together, in one folder."""
+    """Papers written together, in one folder, in id order."""
 
     ids: list[str]
     rows: list[dict]
@@ -79,12 +77,30 @@ class Segment:
 
     @classmethod
     def of(cls, ids: list[str], texts: list[str], rows: list[dict], vectors) -> Segment:
+        order = sorted(range(len(ids)), key=ids.__getitem__)
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1 if ids else 0)
-        return cls(list(ids), list(rows), matrix, TermCounts.of(texts))
+        return cls(
+            [ids[n] for n in order],
+            [rows[n] for n in order],
+            matrix[order],
+            TermCounts.of([texts[n] for n in order]),
+        )
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Paper id -> the record hash each was built from."""
+        return {i: row["record_hash"] for i, row in zip(self.ids, self.rows, strict=True)}
+
+    @property
+    def written_ns(self) -> int:
+        """When the newest paper here was written (0: none says)."""
+        return max((row.get(WRITTEN_NS, 0) for row in self.rows), default=0)
 
     @classmethod
     def joined(cls, segments: list[Segment]) -> Segment:
         """The papers of all, a later copy of a paper replacing an earlier one, by id."""
+        if len(segments) == 1:
+            return segments[0]
         ids = [paper_id for segment in segments for paper_id in segment.ids]
         latest = {paper_id: n for n, paper_id in enumerate(ids)}
         keep = np.array(sorted(latest.values(), key=ids.__getitem__), dtype=np.int64)
@@ -160,14 +176,19 @@ class Sidecar:
 
     def load(self) -> SideIndex:
         text = self.live_build()
+        papers = self._papers(text)
+        catalog = Catalog.from_rows(papers.ids, papers.rows)
+        return SideIndex(Bm25(papers.counts), catalog, papers.vectors, text)
+
+    def papers(self) -> Segment:
+        """Every paper the live segments hold, as one segment."""
+        return self._papers(self.live_build())
+
+    def _papers(self, text: str | None) -> Segment:
         manifest = _manifest(text)
         if manifest is None:
             raise FileNotFoundError(f"no side index in {self.folder}")
-        joined = Segment.joined([Segment.load(self.folder / n) for n in manifest["segments"]])
-        catalog = Catalog.from_rows(joined.ids, joined.rows)
-        versions = {i: row["record_hash"] for i, row in zip(joined.ids, joined.rows, strict=True)}
-        written = max((row.get(WRITTEN_NS, 0) for row in joined.rows), default=0)
-        return SideIndex(Bm25(joined.counts), catalog, joined.vectors, text, versions, written)
+        return Segment.joined([Segment.load(self.folder / n) for n in manifest["segments"]])
 
     def _size(self, name: str) -> int:
         return len(json.loads((self.folder / name / "ids.json").read_text()))
