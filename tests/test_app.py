@@ -13,6 +13,7 @@ from assistant import Assistant
 from assistant.store.lock import WriteLock
 from assistant.web.app import PaperApp, build_app
 from assistant.web.views import answer_markdown, paper_html
+from ingest.records import PaperRecord, Source
 
 HOSTILE = paper(
     'Calibration <script>alert("t")</script> of Widgets',
@@ -117,12 +118,24 @@ def test_uploaded_papers_are_searchable_at_once_and_the_upload_is_deleted(ui, tm
     assert report.startswith("Ingested 1 entries: 1 added")
     assert "- Skipped new.bib:2" in report  # the same file:line message as the CLI
     assert "Zebra Stripes Confuse Flies" in set(table["Title"])
-    assert "new.bib" in sources.constructor_args["choices"]
+    assert ("new.bib", "new.bib") in sources.constructor_args["choices"]  # (shown, value)
     assert not upload.exists()
     table, _, _ = ui.browse("zebra stripes")
     assert table.iloc[0]["Title"] == "Zebra Stripes Confuse Flies"
     answer = ask(ui, "What do zebra stripes do to flies?")[-1][2][-1][1]
     assert answer.citations[0].paper.title == "Zebra Stripes Confuse Flies"
+
+
+def test_a_labelled_source_is_shown_by_its_label_and_filtered_by_its_file(ui):
+    posters = Source("003_3995438c63dfe527.txt", "poster_session", label="Poster session")
+    stripes = PaperRecord("Zebra Stripes", "Zebra stripes confuse flies.", sources=(posters,))
+    ui.assistant.index.upsert([stripes])
+    assert ("Poster session", posters.file) in ui.source_choices()
+    assert ui.browse("zebra stripes")[0].iloc[0]["Sources"] == "Poster session"
+    *_, last = ask(ui, "Which papers study zebra stripes?", sources=[posters.file])
+    assert last[2][-1][1].citations[0].paper.title == "Zebra Stripes"
+    assert "<dd>Poster session</dd>" in last[3] and posters.file not in last[3]
+    assert "**source** = Poster session (set by you)" in last[4]
 
 
 def test_a_file_ingest_cannot_read_is_reported_in_the_page(ui, tmp_path):

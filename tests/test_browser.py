@@ -372,3 +372,21 @@ def test_the_year_filter_says_what_it_left_out_and_a_new_chat_clears_it(page):
     page.click("#new-chat")
     page.wait_for_selector("#sources :text('Sources of the answers appear here')")
     assert page.input_value("#year-from textarea") == ""
+
+
+def test_sources_are_shown_by_their_labels_and_filter_by_their_files(page):
+    page.get_by_text("Filters").click()
+    page.locator("#sources-filter input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert {"Poster session", "Publication list", "Trending listing, Mar 21"} <= set(options)
+    assert not any(".txt" in option for option in options), options
+    page.get_by_role("option", name="Poster session").click()
+    ask(page, "Which papers study summarization?")
+    wait_for_answer(page)
+    shown = page.inner_text("#sources") + page.inner_text("#applied")
+    assert "Poster session" in page.locator("#source-1-1 dd").all_inner_texts()
+    assert ".txt" not in shown
+    assert "source = Poster session (set by you)" in page.inner_text("#applied")
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_selector("#library .virtual-row")
+    assert ".txt" not in page.inner_text("#library")

@@ -181,7 +181,7 @@ class PaperApp:
                 shortened(p.title),
                 shortened(", ".join(p.authors)),
                 p.year or "",
-                ", ".join(dict.fromkeys(s.file for s in p.sources)),
+                ", ".join(dict.fromkeys(s.name for s in p.sources)),
             ]
             for p in papers
         ]
@@ -283,8 +283,13 @@ class PaperApp:
         examples = gr.Dataset(samples=[[q] for q in self.examples()])
         return self.header(), self._sources_choice(), examples
 
+    def source_choices(self) -> list[tuple[str, str]]:
+        """The source filter's choices: each file shown by its label, its value the file."""
+        catalog = self.assistant.retriever.catalog
+        return [(catalog.label(file), file) for file in catalog.values("sources")]
+
     def _sources_choice(self) -> gr.Dropdown:
-        return gr.Dropdown(choices=self.assistant.retriever.catalog.values("sources"))
+        return gr.Dropdown(choices=self.source_choices())
 
 
 def upload_limit(settings: Settings) -> int:
@@ -313,7 +318,7 @@ def _progress_callback(progress: gr.Progress):
 
 def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
     ui = PaperApp(assistant)
-    sources = assistant.retriever.catalog.values("sources")  # also opens the index now
+    sources = ui.source_choices()  # also opens the index now
     # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
     # No analytics: the app makes no network call of its own.
     with gr.Blocks(

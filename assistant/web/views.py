@@ -170,8 +170,13 @@ def paper_html(
 
 
 def _sources(paper: PaperRecord) -> str:
+    """Each place the paper was found: a labelled page by its label (which names its kind
+    and dates), a file by its name, its kind and the dates it lists the paper on."""
     seen: dict[str, list[str]] = {}
     for source in paper.sources:
+        if source.label:
+            seen.setdefault(source.label, [])
+            continue
         dates = seen.setdefault(f"{source.file} ({source.kind.replace('_', ' ')})", [])
         if source.listed_on and source.listed_on not in dates:
             dates.append(source.listed_on)
