@@ -374,6 +374,95 @@ def test_the_year_filter_says_what_it_left_out_and_a_new_chat_clears_it(page):
     assert page.input_value("#year-from textarea") == ""
 
 
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+# What of each message shows, cut by the chat's scrolling list.
+SHOWN_MESSAGES = """() => {
+  const list = document.querySelector("#chat .bubble-wrap").getBoundingClientRect();
+  return Array.from(document.querySelectorAll("#chat .message")).map((m) => {
+    const r = m.getBoundingClientRect();
+    const top = Math.max(r.top, list.top), bottom = Math.min(r.bottom, list.bottom);
+    return { x: r.left, y: top, width: r.width, height: Math.max(0, bottom - top) };
+  }).filter((box) => box.height > 0);
+}"""
+
+
+def test_the_chat_label_and_buttons_never_cover_a_message(page):
+    ask(page, "Which papers study uncertainty?")  # a long answer: the chat scrolls
+    wait_for_answer(page)
+    scroller = "document.querySelector('#chat .bubble-wrap')"
+    page.wait_for_function(f"{scroller}.scrollTop > 0")
+    floating = page.locator("#chat [data-testid=block-label], #chat .icon-button-wrapper.top-panel")
+    assert floating.count() == 2
+
+    def covered() -> bool:
+        over = [floating.nth(i).bounding_box() for i in range(floating.count())]
+        return any(boxes_overlap(a, m) for a in over for m in page.evaluate(SHOWN_MESSAGES))
+
+    assert not covered()  # scrolled down to the answer's end
+    page.evaluate(f"{scroller}.scrollTop = 0")
+    page.wait_for_function(f"{scroller}.scrollTop === 0")
+    assert not covered()  # and back up to the question
+
+
+def test_on_a_phone_a_clicked_citation_shows_its_card_title(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    ask(page, "How does Switch-NeRF work?")  # its card is taller than the screen
+    wait_for_answer(page)
+    assert page.locator("#source-1-1").bounding_box()["height"] > 844
+    page.locator('#chat a[href="#source-1-1"]').first.click()
+    title = page.locator("#source-1-1.pa-active h4")
+    title.wait_for()
+    page.wait_for_function(  # the smooth scroll has come to rest
+        """async () => {
+          const top = () => document.querySelector("#source-1-1 h4").getBoundingClientRect().top;
+          const before = top();
+          await new Promise((done) => setTimeout(done, 300));
+          return top() === before;
+        }"""
+    )
+    box = title.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844, box
+    context.close()
+
+
+# Library rows wholly in sight: inside the table's scrolling box and the window.
+ROWS_IN_SIGHT = """() => {
+  const table = document.querySelector("#library").getBoundingClientRect();
+  const bottom = Math.min(table.bottom, window.innerHeight);
+  return Array.from(document.querySelectorAll("#library .virtual-row"))
+    .map((row) => row.getBoundingClientRect())
+    .filter((row) => row.top >= table.top && row.bottom <= bottom).length;
+}"""
+
+
+def test_the_library_shows_many_rows_and_headers_on_one_line(browser, server):
+    for width, height in ((1400, 1000), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(server)
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_selector("#library .virtual-row")
+        assert page.evaluate(ROWS_IN_SIGHT) >= 8, width
+        open_in_library(page, "uncertainty", "Deep Deterministic Uncertainty")
+        page.wait_for_selector("#similar .virtual-row")
+        line = page.locator("#library th", has_text="Title").bounding_box()["height"]
+        for area, header in (("#library", "Year"), ("#similar", "Similarity")):
+            cell = page.locator(f"{area} th", has_text=header).bounding_box()
+            assert cell["height"] <= line * 1.2, (width, header, cell)  # not a letter a line
+        context.close()
+
+
 def test_sources_are_shown_by_their_labels_and_filter_by_their_files(page):
     page.get_by_text("Filters").click()
     page.locator("#sources-filter input").click()

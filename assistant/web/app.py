@@ -63,6 +63,9 @@ CSS = """
 .pa-unsupported { border-left: 4px solid #dc2626; padding-left: 8px; }
 .pa-turn > summary, .pa-retrieved > summary { cursor: pointer; font-weight: 600; }
 #chat, #sources, #paper, #library, #similar { overflow-wrap: anywhere; }
+/* The chat's label and buttons float at its top: scroll its messages below them, not under. */
+#chat .bubble-wrap { margin-top: 40px; height: calc(100% - 40px); }
+.pa-paper { scroll-margin-top: 8px; }
 """
 
 # Citation links [n] in the chat point at "#source-<turn>-<n>": open that answer's
@@ -80,7 +83,7 @@ JS = """
     if (turn) turn.open = true;
     document.querySelectorAll(".pa-active").forEach((el) => el.classList.remove("pa-active"));
     card.classList.add("pa-active");
-    card.scrollIntoView({ behavior: "smooth", block: "center" });
+    card.scrollIntoView({ behavior: "smooth", block: "start" });  // a tall card's title too
   }, true);
 }
 """
@@ -369,8 +372,8 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                 )  # fmt: skip
                 shown = gr.Markdown()
                 table = gr.Dataframe(
-                    headers=LIBRARY_HEADERS, interactive=False, wrap=True,
-                    max_height=420, elem_id="library", column_widths=["45%", "30%", "7%", "18%"],
+                    headers=LIBRARY_HEADERS, interactive=False, wrap=False,
+                    max_height=420, elem_id="library", column_widths=["45%", "30%", "64px", "18%"],
                 )  # fmt: skip
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -379,7 +382,7 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                     with gr.Column(scale=2):
                         similar = gr.Dataframe(
                             headers=SIMILAR_HEADERS, interactive=False, wrap=True,
-                            elem_id="similar", column_widths=["85%", "15%"],
+                            elem_id="similar", column_widths=["80%", "112px"],
                         )  # fmt: skip
             with gr.Tab("Add papers", id="add"):
                 gr.Markdown(
