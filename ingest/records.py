@@ -50,6 +50,17 @@ class PaperRecord:
         return tuple(dict.fromkeys(s.listed_on for s in self.sources if s.listed_on))
 
     @property
+    def links(self) -> list[tuple[str, str]]:
+        """Where to read the paper, as (name, URL): its page, DOI and arXiv; web links
+        only, never a javascript: or data: one a file slipped in."""
+        links = [("page", self.url)]
+        if self.doi:
+            links.append(("DOI", f"https://doi.org/{self.doi}"))
+        if self.arxiv_id:
+            links.append(("arXiv", f"https://arxiv.org/abs/{self.arxiv_id}"))
+        return [(name, url) for name, url in links if url and re.match(r"https?://", url)]
+
+    @property
     def title_key(self) -> str:
         return normalise_title(self.title)
 

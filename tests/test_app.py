@@ -261,7 +261,8 @@ def test_similar_papers_and_unknown_ids(ui):
 
 
 def test_text_never_becomes_a_link_and_long_titles_are_shortened(ui):
-    from assistant.web.views import markdown_text, shortened
+    from assistant.answer.markdown import markdown_text
+    from assistant.web.views import shortened
 
     shown = markdown_text("see http://127.0.0.1:9/x, WWW.example.org or eve@example.org")
     assert shown == "see http\\://127.0.0.1:9/x, WWW\\.example.org or eve\\@example.org"

@@ -7,6 +7,15 @@ from collections.abc import Sequence
 
 from assistant.answer.result import Citation
 
+AUTHORS_SHOWN = 12  # of a long author list, where a person reads about a paper
+
+
+def authors_text(authors: Sequence[str]) -> str:
+    """'Ann Lee, Bo Kim', or the first AUTHORS_SHOWN and how many more."""
+    shown = ", ".join(authors[:AUTHORS_SHOWN])
+    more = len(authors) - AUTHORS_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
 
 def number_context(hits: Sequence) -> str:
     """[n] Title, what the index knows about the paper, and its abstract: a model can only

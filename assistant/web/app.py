@@ -21,6 +21,7 @@ import gradio as gr
 import pandas as pd
 
 from assistant.answer.chain import MAX_QUESTION_CHARS
+from assistant.answer.markdown import markdown_text
 from assistant.answer.result import Answer
 from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
@@ -30,7 +31,6 @@ from assistant.web.mcp_tools import PaperTools
 from assistant.web.views import (
     answer_markdown,
     filters_markdown,
-    markdown_text,
     paper_html,
     scope_markdown,
     shortened,
