@@ -2,7 +2,9 @@
 
 import itertools
 import os
+from pathlib import Path
 
+import bibtexparser
 import gradio as gr
 import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings, paper
@@ -12,6 +14,7 @@ from langchain_core.messages import AIMessage
 from assistant import Assistant
 from assistant.store.lock import WriteLock
 from assistant.web.app import PaperApp, build_app
+from assistant.web.export import export
 from assistant.web.views import answer_markdown, paper_html
 from ingest.records import PaperRecord, Source
 
@@ -138,6 +141,21 @@ def test_a_labelled_source_is_shown_by_its_label_and_filtered_by_its_file(ui):
     assert "**source** = Poster session (set by you)" in last[4]
 
 
+def test_the_latest_answer_exports_as_markdown_and_as_bibtex(ui):
+    assert export([])[0] == "" and export([])[1].constructor_args["interactive"] is False
+    first = ask(ui, "How does DUQ estimate uncertainty?")[-1]
+    *_, last = ask(ui, "Which papers study calibration?", *first[:3])
+    answer = last[2][-1][1]
+    markdown, download = export(last[2])
+    assert markdown == answer.to_markdown() and "Which papers study calibration?" in markdown
+    file = Path(download.constructor_args["value"])
+    assert file.name == "cited-papers.bib" and download.constructor_args["interactive"]
+    entries = bibtexparser.parse_string(file.read_text()).entries
+    assert [e["title"] for e in entries] == [c.paper.title for c in answer.citations]
+    refused = ask(ui, "Who won the 1930 football world cup?")[-1][2]
+    assert export(refused)[1].constructor_args["interactive"] is False  # nothing cited
+
+
 def test_a_file_ingest_cannot_read_is_reported_in_the_page(ui, tmp_path):
     upload = tmp_path / "photo.png"
     upload.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
@@ -180,7 +198,7 @@ def test_the_app_wires_every_event(ui):
     app = build_app(ui.assistant)
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
     wired = {fn.name for fn in app.fns.values()}
-    handlers = {"respond", "browse", "open_paper", "ask_about", "add_papers", "refresh", "reset"}
+    handlers = set("respond export reset refresh browse open_paper ask_about add_papers".split())
     assert handlers <= wired
     assert app._queue.default_concurrency_limit == 4
     assert app.get_api_info()["named_endpoints"] == {}  # the page's handlers are no API

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
+import bibtexparser
 import pytest
 from serving import serving
 
@@ -186,6 +188,34 @@ def test_hostile_titles_and_abstracts_stay_text(page, tmp_path):
     assert page.evaluate("window.__xss") is None and page.dialogs == []
 
 
+def open_export(page) -> None:
+    """The export panel, once the latest answer's files are ready."""
+    page.get_by_text("Export the answer").click()
+    page.wait_for_selector("#bibtex:not([disabled])")
+
+
+def test_the_answer_copies_as_markdown_and_its_papers_download_as_bibtex(page, server):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    ask(page, "Which papers study uncertainty?")
+    wait_for_answer(page)
+    open_export(page)
+    with page.expect_download() as download:
+        page.click("#bibtex")
+    assert download.value.suggested_filename == "cited-papers.bib"
+    library = bibtexparser.parse_file(download.value.path())
+    cards = page.locator('#turn-1 article[id^="source-1-"] h4').all_inner_texts()  # "[1] ..."
+    cited = [card.split("] ", 1) for card in cards]
+    assert len(cited) >= 5 and not library.failed_blocks
+    assert [entry["title"] for entry in library.entries] == [title for _, title in cited]
+    page.locator("#answer-markdown button[aria-label=Copy]").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.input_value("#answer-markdown textarea")
+    answer = page.locator("#chat .message.bot").last.inner_text().splitlines()[0]
+    assert copied.startswith("## Which papers study uncertainty?\n\n" + answer)
+    for n, title in cited:  # escaped as Markdown: '&' is '&amp;'
+        assert f"\n- \\[{n.lstrip('[')}\\] {escape(title, quote=False)}" in copied
+
+
 def test_two_users_have_their_own_conversations(browser, server):
     pages = []
     for question in ("How does DUQ estimate uncertainty?", "Which papers study neural collapse?"):
@@ -197,10 +227,12 @@ def test_two_users_have_their_own_conversations(browser, server):
         pages.append((page, question))
     for page, question in pages:
         wait_for_answer(page)
+        open_export(page)
         chat = page.locator("#chat").inner_text()
-        assert question in chat
+        exported = page.input_value("#answer-markdown textarea")
+        assert question in chat and exported.startswith(f"## {question}")
         others = [q for _, q in pages if q != question]
-        assert all(other not in chat for other in others)
+        assert all(other not in chat + exported for other in others)
         page.context.close()
 
 

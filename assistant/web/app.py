@@ -27,6 +27,7 @@ from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.text import TOPICLESS
+from assistant.web.export import export
 from assistant.web.mcp_tools import PaperTools
 from assistant.web.views import (
     answer_markdown,
@@ -47,6 +48,7 @@ SIMILAR_SHOWN = 5
 EXAMPLE_COMMON_WORDS = 10  # title words too common to make a topic of
 ASK_ABOUT = 'What does "{title}" propose, and what did it find?'
 UPLOAD_CEILING = 10  # Gradio refuses uploads this many times the ingest limit, unread
+CACHE_SWEEP = (3600, 86400)  # hourly, Gradio deletes what it cached over a day ago
 
 CSS = """
 .pa-paper { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -322,10 +324,11 @@ def _progress_callback(progress: gr.Progress):
 def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
     ui = PaperApp(assistant)
     sources = ui.source_choices()  # also opens the index now
-    # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
+    # Gradio's cache holds uploads until add_papers deletes them (a sweep takes any left
+    # over) and the BibTeX exports, which stay a day for a page left open to download.
     # No analytics: the app makes no network call of its own.
     with gr.Blocks(
-        title="Paper assistant", delete_cache=(600, 600), analytics_enabled=False
+        title="Paper assistant", delete_cache=CACHE_SWEEP, analytics_enabled=False
     ) as app:
         header = gr.Markdown(ui.header())
         with gr.Tabs() as tabs:
@@ -343,6 +346,15 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     applied = gr.Markdown(elem_id="applied")
                     new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
+                    with gr.Accordion("Export the answer: Markdown, BibTeX", open=False):
+                        markdown = gr.Textbox(
+                            label="The latest answer as Markdown", lines=6, max_lines=16,
+                            interactive=False, buttons=["copy"], elem_id="answer-markdown",
+                        )  # fmt: skip
+                        bibtex = gr.DownloadButton(
+                            "Download its cited papers as BibTeX", interactive=False,
+                            size="sm", elem_id="bibtex",
+                        )  # fmt: skip
                     examples = gr.Examples(
                         ui.examples(), inputs=question, label="Try", elem_id="examples"
                     )
@@ -400,14 +412,17 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
         row_ids, similar_ids = gr.State([]), gr.State([])
         ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
         ask_outputs = [chat, history, answers, panel, applied, question]
+        exported = [markdown, bibtex]
         for trigger in (question.submit, send.click):
             trigger(
                 ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY,
                 api_visibility=UI_ONLY,
-            )  # fmt: skip
+            ).then(export, answers, exported, api_visibility=UI_ONLY)  # fmt: skip
         reset_outputs = [*ask_outputs, year_from, year_to, source, author]
         for trigger in (new_chat.click, chat.clear):  # the chat's trash icon
-            trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY)
+            trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY).then(
+                export, answers, exported, queue=False, api_visibility=UI_ONLY
+            )
         current = [header, source, examples.dataset]
         app.load(ui.refresh, None, current, api_visibility=UI_ONLY)
         app.load(ui.browse, find, [table, row_ids, shown], api_visibility=UI_ONLY)
