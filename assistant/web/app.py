@@ -26,7 +26,7 @@ from assistant.answer.result import Answer
 from assistant.api import LIBRARY_LIMIT, Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.text import TOPICLESS
+from assistant.text import TOPICLESS, words
 from assistant.web.export import export
 from assistant.web.mcp_tools import PaperTools
 from assistant.web.views import (
@@ -268,12 +268,12 @@ class PaperApp:
         topics (word pairs without the commonest words, 'neural', 'learning') and two
         papers known by a short name ('DAVA: Disentangling ...')."""
         titles = self.assistant.retriever.catalog.titles
-        words = [[w.lower() for w in re.findall(r"[A-Za-z][\w-]+", t)] for t in titles]
-        counts = Counter(w for title in words for w in title if w not in TOPICLESS)
+        cut = [words(t) for t in titles]  # as search reads them: 'Physics-Informed', two words
+        counts = Counter(w for title in cut for w in title if w not in TOPICLESS)
         common = {w for w, _ in counts.most_common(EXAMPLE_COMMON_WORDS)}
         pairs = Counter(
             f"{a} {b}"
-            for title in words
+            for title in cut
             for a, b in itertools.pairwise(title)
             if not {a, b} & (TOPICLESS | common)
         )
