@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
 import bibtexparser
 import pytest
-from serving import serving
+from serving import command, free_port, serve, serving, start_chroma, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+GRADIO_ERRORS = "[data-testid=status-tracker] .error, [data-testid=toast-body]"  # its generic ones
 ANSWER_MS = 30_000
 MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
@@ -133,13 +136,15 @@ def test_a_follow_up_and_a_new_chat(page):
     assert "ContraNorm" not in page.locator("#chat").inner_text()
 
 
+OKAPI_BIB = (
+    "@article{okapi, title={Okapi Stripes as Camouflage in Rainforest Light},"
+    " author={Ann Example}, year={2023},"
+    " abstract={We measure how okapi stripes hide the animal in dappled rainforest light.}}"
+)
+
+
 def test_uploaded_bibtex_is_found_in_the_library(page, tmp_path):
-    bib = (
-        "@article{okapi, title={Okapi Stripes as Camouflage in Rainforest Light},"
-        " author={Ann Example}, year={2023},"
-        " abstract={We measure how okapi stripes hide the animal in dappled rainforest light.}}"
-    )
-    assert upload(page, tmp_path, "okapi.bib", bib).startswith("Ingested 1 entries: 1 added")
+    assert upload(page, tmp_path, "okapi.bib", OKAPI_BIB).startswith("Ingested 1 entries: 1 added")
     open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
     assert "okapi.bib (bibtex)" in page.inner_text("#paper")
     page.wait_for_function("document.querySelectorAll('#similar .virtual-row').length === 5")
@@ -511,3 +516,44 @@ def test_sources_are_shown_by_their_labels_and_filter_by_their_files(page):
     page.get_by_role("tab", name="Library").click()
     page.wait_for_selector("#library .virtual-row")
     assert ".txt" not in page.inner_text("#library")
+
+
+def test_a_chroma_server_that_goes_away_is_named_on_the_page_until_it_is_back(browser, tmp_path):
+    """`assistant serve` on a `chroma run` that stops: the page says which server to start
+    (not a crash, nor Gradio's generic error), and answers again once it is back on the same
+    port and path, without a restart (issue 16, part 2)."""
+    port, data = free_port(), tmp_path / "chroma"
+    chroma = start_chroma(data, port)
+    shared = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(port)}
+    (tmp_path / "okapi.bib").write_text(OKAPI_BIB)
+    env = os.environ | shared | {"ASSISTANT_DATA_DIR": str(tmp_path / "ingested")}
+    ingest = [command("assistant"), "ingest", str(tmp_path / "okapi.bib")]
+    ingested = subprocess.run(ingest, env=env, capture_output=True, text=True)
+    assert ingested.returncode == 0, ingested.stderr
+    down = f"Cannot reach the Chroma server at 127.0.0.1:{port}"
+    question = "How do okapi stripes hide the animal?"
+    try:
+        with serve(tmp_path, ASSISTANT_LLM="offline", **shared) as url:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            ask(page, question)
+            wait_for_answer(page)
+            open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
+            stop(chroma)
+            page.locator("#library .virtual-row").first.click()
+            page.wait_for_selector(f"#paper :text('{down}')", timeout=ANSWER_MS)
+            page.get_by_role("tab", name="Chat").click()
+            ask(page, question)
+            page.wait_for_selector(f"#chat :text('{down}')", timeout=ANSWER_MS)
+            assert "is 'chroma run' up?" in page.inner_text("#chat")
+            page.reload()  # a page opened while it is down says so in its header
+            page.wait_for_selector(f"body :text('{down}')", timeout=ANSWER_MS)
+            assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
+            chroma = start_chroma(data, port)
+            ask(page, question)
+            wait_for_answer(page)
+            assert "Okapi Stripes as Camouflage" in page.inner_text("#source-1-1")
+            assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
+    finally:
+        stop(chroma)

@@ -39,6 +39,7 @@ from assistant.web.views import (
 )
 from ingest.errors import IngestError
 
+TITLE = "## Paper assistant"
 CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue
 QUEUE_MAX = 64
 LIBRARY_HEADERS = ["Title", "Authors", "Year", "Sources"]
@@ -203,10 +204,14 @@ class PaperApp:
         """The selected row's paper in full, and the papers nearest to it (a table whose
         rows open in turn, to walk from paper to paper)."""
         row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        none = pd.DataFrame(columns=SIMILAR_HEADERS), [], None
         if row is None or row >= len(ids):
-            return "", pd.DataFrame(columns=SIMILAR_HEADERS), [], None
-        paper = self.assistant.paper(ids[row])
-        similar = self.assistant.similar(paper.id, k=SIMILAR_SHOWN)
+            return "", *none
+        try:
+            paper = self.assistant.paper(ids[row])
+            similar = self.assistant.similar(paper.id, k=SIMILAR_SHOWN)
+        except AssistantError as error:  # a Chroma server gone away, say
+            return f'<p class="pa-empty">⚠️ {escape(str(error))}</p>', *none
         table = pd.DataFrame(
             [[shortened(hit.paper.title), round(hit.similarity, 2)] for hit in similar],
             columns=SIMILAR_HEADERS,
@@ -254,6 +259,7 @@ class PaperApp:
     # --- what the page shows around the chat -----------------------------------------
 
     def header(self) -> str:
+        """The title, how many papers are indexed and who writes the answers."""
         count = self.assistant.index.count()
         settings = self.assistant.settings
         if self.assistant.chain.llm is None:
@@ -261,7 +267,7 @@ class PaperApp:
         else:
             where = f" at {settings.openai_base_url}" if settings.openai_base_url else ""
             backend = f"model {escape(settings.llm_model)}{escape(where)}"
-        return f"## Paper assistant\n{count} papers indexed · {backend}"
+        return f"{TITLE}\n{count} papers indexed · {backend}"
 
     def examples(self) -> list[str]:
         """Questions this collection can answer, made from its own titles: two frequent
@@ -284,9 +290,13 @@ class PaperApp:
 
     def refresh(self) -> tuple[str, gr.Dropdown, gr.Dataset]:
         """What the page shows of the index, as it is now: the paper count, the source
-        list and the examples (on each page load and after an upload)."""
-        examples = gr.Dataset(samples=[[q] for q in self.examples()])
-        return self.header(), self._sources_choice(), examples
+        list and the examples (on each page load and after an upload). An index it cannot
+        read (a Chroma server gone away) is said in the header, the rest left as it was."""
+        try:
+            examples = gr.Dataset(samples=[[q] for q in self.examples()])
+            return self.header(), self._sources_choice(), examples
+        except AssistantError as error:
+            return f"{TITLE}\n⚠️ {markdown_text(str(error))}", gr.skip(), gr.skip()
 
     def source_choices(self) -> list[tuple[str, str]]:
         """The source filter's choices: each file shown by its label, its value the file."""
