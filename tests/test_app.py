@@ -13,8 +13,9 @@ from langchain_core.messages import AIMessage
 
 from assistant import Assistant
 from assistant.store.lock import WriteLock
-from assistant.web.app import PaperApp, build_app
+from assistant.web.app import build_app
 from assistant.web.export import export
+from assistant.web.handlers import PaperApp
 from assistant.web.views import answer_markdown, paper_html
 from ingest.records import PaperRecord, Source
 
