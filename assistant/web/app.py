@@ -59,7 +59,9 @@ JS = """
     if (turn) turn.open = true;
     document.querySelectorAll(".pa-active").forEach((el) => el.classList.remove("pa-active"));
     card.classList.add("pa-active");
-    card.scrollIntoView({ behavior: "smooth", block: "start" });  // a tall card's title too
+    // as little as shows the whole card; one taller than the window, from its title down
+    const tall = card.getBoundingClientRect().height > window.innerHeight;
+    card.scrollIntoView({ behavior: "smooth", block: tall ? "start" : "nearest" });
   }, true);
 }
 """
