@@ -1,5 +1,6 @@
-"""Papers and answers written out as text: the numbered context a writer answers from, and
-the Sources block every answer ends with (which follow-ups read their papers back from)."""
+"""Papers and answers written out as text: the numbered context a writer answers from, the
+Sources block every answer ends with (which follow-ups read their papers back from), and
+how a long author list reads where people read about a paper."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 
 from assistant.answer.result import Citation
 
-AUTHORS_SHOWN = 12  # of a long author list, where a person reads about a paper
+AUTHORS_SHOWN = 12
 
 
 def authors_text(authors: Sequence[str]) -> str:
