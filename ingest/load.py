@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -65,7 +65,23 @@ def parse_file(file: Path, max_bytes: int) -> Parsed:
     if detected is None:
         raise UnknownFormat(f"{file}: format not recognised - expected {FORMATS}")
     _, parser = detected
-    return parser(text, well_formed(file.name))  # a name that is not UTF-8 is stored too
+    parsed = parser(text, well_formed(file.name))  # a name that is not UTF-8 is stored too
+    return labelled(parsed) if file.resolve().parent == BUNDLED_CORPUS.resolve() else parsed
+
+
+def labelled(parsed: Parsed) -> Parsed:
+    """A bundled page's sources labelled with its kind and listing dates ('Trending listing,
+    Mar 21'): its file name is a hash, which tells a person nothing."""
+    sources = [s for record in parsed.records for s in record.sources]
+    if not sources:
+        return parsed
+    dates = dict.fromkeys(s.listed_on for s in sources if s.listed_on)
+    label = ", ".join([sources[0].kind.replace("_", " ").capitalize(), *dates])
+    records = [
+        replace(r, sources=tuple(replace(s, label=label) for s in r.sources))
+        for r in parsed.records
+    ]
+    return Parsed(records, parsed.skipped)
 
 
 def read_text(file: Path, max_bytes: int) -> str:

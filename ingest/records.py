@@ -11,11 +11,19 @@ from dataclasses import asdict, dataclass, field, replace
 
 @dataclass(frozen=True)
 class Source:
-    """One place a paper was seen: a file, the kind of page it is, and the listing date."""
+    """One place a paper was seen: a file, the kind of page it is, the listing date, and
+    what a person calls the place when its file name says nothing (the bundled pages' names
+    are hashes: 'Trending listing, Mar 21')."""
 
     file: str
     kind: str
     listed_on: str | None = None
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The source as a page shows it: its label, else its file name."""
+        return self.label or self.file
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,17 @@ class PaperRecord:
     @property
     def listed_on(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s.listed_on for s in self.sources if s.listed_on))
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """Where to read the paper, as (name, URL): its page, DOI and arXiv; web links
+        only, never a javascript: or data: one a file slipped in."""
+        links = [("page", self.url)]
+        if self.doi:
+            links.append(("DOI", f"https://doi.org/{self.doi}"))
+        if self.arxiv_id:
+            links.append(("arXiv", f"https://arxiv.org/abs/{self.arxiv_id}"))
+        return [(name, url) for name, url in links if url and re.match(r"https?://", url)]
 
     @property
     def title_key(self) -> str:
@@ -108,8 +127,10 @@ def paper_id(title: str, doi: str | None = None, arxiv_id: str | None = None) ->
 
 def merge(old: PaperRecord, new: PaperRecord) -> PaperRecord:
     """One paper seen twice: keep every source and the first title; for the other fields
-    the newer non-empty value wins, so a corrected abstract replaces the old one."""
-    sources = tuple(dict.fromkeys(old.sources + new.sources))
+    the newer non-empty value wins, so a corrected abstract replaces the old one (and a
+    source's newer label its old one)."""
+    places = {(s.file, s.kind, s.listed_on): s for s in old.sources + new.sources}
+    sources = tuple(places.values())
     return replace(
         old,
         abstract=new.abstract or old.abstract,

@@ -2,7 +2,9 @@
 
 import itertools
 import os
+from pathlib import Path
 
+import bibtexparser
 import gradio as gr
 import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings, paper
@@ -11,8 +13,11 @@ from langchain_core.messages import AIMessage
 
 from assistant import Assistant
 from assistant.store.lock import WriteLock
-from assistant.web.app import PaperApp, build_app
+from assistant.web.app import build_app
+from assistant.web.export import export
+from assistant.web.handlers import PaperApp
 from assistant.web.views import answer_markdown, paper_html
+from ingest.records import PaperRecord, Source
 
 HOSTILE = paper(
     'Calibration <script>alert("t")</script> of Widgets',
@@ -117,12 +122,39 @@ def test_uploaded_papers_are_searchable_at_once_and_the_upload_is_deleted(ui, tm
     assert report.startswith("Ingested 1 entries: 1 added")
     assert "- Skipped new.bib:2" in report  # the same file:line message as the CLI
     assert "Zebra Stripes Confuse Flies" in set(table["Title"])
-    assert "new.bib" in sources.constructor_args["choices"]
+    assert ("new.bib", "new.bib") in sources.constructor_args["choices"]  # (shown, value)
     assert not upload.exists()
     table, _, _ = ui.browse("zebra stripes")
     assert table.iloc[0]["Title"] == "Zebra Stripes Confuse Flies"
     answer = ask(ui, "What do zebra stripes do to flies?")[-1][2][-1][1]
     assert answer.citations[0].paper.title == "Zebra Stripes Confuse Flies"
+
+
+def test_a_labelled_source_is_shown_by_its_label_and_filtered_by_its_file(ui):
+    posters = Source("003_3995438c63dfe527.txt", "poster_session", label="Poster session")
+    stripes = PaperRecord("Zebra Stripes", "Zebra stripes confuse flies.", sources=(posters,))
+    ui.assistant.index.upsert([stripes])
+    assert ("Poster session", posters.file) in ui.source_choices()
+    assert ui.browse("zebra stripes")[0].iloc[0]["Sources"] == "Poster session"
+    *_, last = ask(ui, "Which papers study zebra stripes?", sources=[posters.file])
+    assert last[2][-1][1].citations[0].paper.title == "Zebra Stripes"
+    assert "<dd>Poster session</dd>" in last[3] and posters.file not in last[3]
+    assert "**source** = Poster session (set by you)" in last[4]
+
+
+def test_the_latest_answer_exports_as_markdown_and_as_bibtex(ui):
+    assert export([])[0] == "" and export([])[1].constructor_args["interactive"] is False
+    first = ask(ui, "How does DUQ estimate uncertainty?")[-1]
+    *_, last = ask(ui, "Which papers study calibration?", *first[:3])
+    answer = last[2][-1][1]
+    markdown, download = export(last[2])
+    assert markdown == answer.to_markdown() and "Which papers study calibration?" in markdown
+    file = Path(download.constructor_args["value"])
+    assert file.name == "cited-papers.bib" and download.constructor_args["interactive"]
+    entries = bibtexparser.parse_string(file.read_text()).entries
+    assert [e["title"] for e in entries] == [c.paper.title for c in answer.citations]
+    refused = ask(ui, "Who won the 1930 football world cup?")[-1][2]
+    assert export(refused)[1].constructor_args["interactive"] is False  # nothing cited
 
 
 def test_a_file_ingest_cannot_read_is_reported_in_the_page(ui, tmp_path):
@@ -167,12 +199,15 @@ def test_the_app_wires_every_event(ui):
     app = build_app(ui.assistant)
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
     wired = {fn.name for fn in app.fns.values()}
-    handlers = {"respond", "browse", "open_paper", "ask_about", "add_papers", "refresh", "reset"}
+    handlers = set("respond export reset refresh browse open_paper ask_about add_papers".split())
     assert handlers <= wired
     assert app._queue.default_concurrency_limit == 4
     assert app.get_api_info()["named_endpoints"] == {}  # the page's handlers are no API
     assert "offline mode" in ui.header() and f"{len(PAPERS)} papers indexed" in ui.header()
-    assert ui.examples() == ["Which papers study equivariant maps?"]
+    assert ui.examples() == [
+        "Which papers study temperature scaling?",  # titles cut as search cuts them
+        "Which papers study equivariant maps?",
+    ]
 
 
 def test_serve_fills_an_empty_index_first_and_listens_on_loopback(settings, monkeypatch):
@@ -248,7 +283,8 @@ def test_similar_papers_and_unknown_ids(ui):
 
 
 def test_text_never_becomes_a_link_and_long_titles_are_shortened(ui):
-    from assistant.web.views import markdown_text, shortened
+    from assistant.answer.markdown import markdown_text
+    from assistant.web.views import shortened
 
     shown = markdown_text("see http://127.0.0.1:9/x, WWW.example.org or eve@example.org")
     assert shown == "see http\\://127.0.0.1:9/x, WWW\\.example.org or eve\\@example.org"

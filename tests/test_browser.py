@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
+import bibtexparser
 import pytest
-from serving import serving
+from serving import command, free_port, serve, serving, start_chroma, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+GRADIO_ERRORS = "[data-testid=status-tracker] .error, [data-testid=toast-body]"  # its generic ones
 ANSWER_MS = 30_000
 MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
@@ -131,13 +136,15 @@ def test_a_follow_up_and_a_new_chat(page):
     assert "ContraNorm" not in page.locator("#chat").inner_text()
 
 
+OKAPI_BIB = (
+    "@article{okapi, title={Okapi Stripes as Camouflage in Rainforest Light},"
+    " author={Ann Example}, year={2023},"
+    " abstract={We measure how okapi stripes hide the animal in dappled rainforest light.}}"
+)
+
+
 def test_uploaded_bibtex_is_found_in_the_library(page, tmp_path):
-    bib = (
-        "@article{okapi, title={Okapi Stripes as Camouflage in Rainforest Light},"
-        " author={Ann Example}, year={2023},"
-        " abstract={We measure how okapi stripes hide the animal in dappled rainforest light.}}"
-    )
-    assert upload(page, tmp_path, "okapi.bib", bib).startswith("Ingested 1 entries: 1 added")
+    assert upload(page, tmp_path, "okapi.bib", OKAPI_BIB).startswith("Ingested 1 entries: 1 added")
     open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
     assert "okapi.bib (bibtex)" in page.inner_text("#paper")
     page.wait_for_function("document.querySelectorAll('#similar .virtual-row').length === 5")
@@ -186,6 +193,34 @@ def test_hostile_titles_and_abstracts_stay_text(page, tmp_path):
     assert page.evaluate("window.__xss") is None and page.dialogs == []
 
 
+def open_export(page) -> None:
+    """The export panel, once the latest answer's files are ready."""
+    page.get_by_text("Export the answer").click()
+    page.wait_for_selector("#bibtex:not([disabled])")
+
+
+def test_the_answer_copies_as_markdown_and_its_papers_download_as_bibtex(page, server):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    ask(page, "Which papers study uncertainty?")
+    wait_for_answer(page)
+    open_export(page)
+    with page.expect_download() as download:
+        page.click("#bibtex")
+    assert download.value.suggested_filename == "cited-papers.bib"
+    library = bibtexparser.parse_file(download.value.path())
+    cards = page.locator('#turn-1 article[id^="source-1-"] h4').all_inner_texts()  # "[1] ..."
+    cited = [card.split("] ", 1) for card in cards]
+    assert len(cited) >= 5 and not library.failed_blocks
+    assert [entry["title"] for entry in library.entries] == [title for _, title in cited]
+    page.locator("#answer-markdown button[aria-label=Copy]").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.input_value("#answer-markdown textarea")
+    answer = page.locator("#chat .message.bot").last.inner_text().splitlines()[0]
+    assert copied.startswith("## Which papers study uncertainty?\n\n" + answer)
+    for n, title in cited:  # escaped as Markdown: '&' is '&amp;'
+        assert f"\n- \\[{n.lstrip('[')}\\] {escape(title, quote=False)}" in copied
+
+
 def test_two_users_have_their_own_conversations(browser, server):
     pages = []
     for question in ("How does DUQ estimate uncertainty?", "Which papers study neural collapse?"):
@@ -197,10 +232,12 @@ def test_two_users_have_their_own_conversations(browser, server):
         pages.append((page, question))
     for page, question in pages:
         wait_for_answer(page)
+        open_export(page)
         chat = page.locator("#chat").inner_text()
-        assert question in chat
+        exported = page.input_value("#answer-markdown textarea")
+        assert question in chat and exported.startswith(f"## {question}")
         others = [q for _, q in pages if q != question]
-        assert all(other not in chat for other in others)
+        assert all(other not in chat + exported for other in others)
         page.context.close()
 
 
@@ -372,3 +409,151 @@ def test_the_year_filter_says_what_it_left_out_and_a_new_chat_clears_it(page):
     page.click("#new-chat")
     page.wait_for_selector("#sources :text('Sources of the answers appear here')")
     assert page.input_value("#year-from textarea") == ""
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+# What of each message shows, cut by the chat's scrolling list.
+SHOWN_MESSAGES = """() => {
+  const list = document.querySelector("#chat .bubble-wrap").getBoundingClientRect();
+  return Array.from(document.querySelectorAll("#chat .message")).map((m) => {
+    const r = m.getBoundingClientRect();
+    const top = Math.max(r.top, list.top), bottom = Math.min(r.bottom, list.bottom);
+    return { x: r.left, y: top, width: r.width, height: Math.max(0, bottom - top) };
+  }).filter((box) => box.height > 0);
+}"""
+
+
+def test_the_chat_label_and_buttons_never_cover_a_message(page):
+    ask(page, "Which papers study uncertainty?")  # a long answer: the chat scrolls
+    wait_for_answer(page)
+    scroller = "document.querySelector('#chat .bubble-wrap')"
+    page.wait_for_function(f"{scroller}.scrollTop > 0")
+    floating = page.locator("#chat [data-testid=block-label], #chat .icon-button-wrapper.top-panel")
+    assert floating.count() == 2
+
+    def covered() -> bool:
+        over = [floating.nth(i).bounding_box() for i in range(floating.count())]
+        return any(boxes_overlap(a, m) for a in over for m in page.evaluate(SHOWN_MESSAGES))
+
+    assert not covered()  # scrolled down to the answer's end
+    page.evaluate(f"{scroller}.scrollTop = 0")
+    page.wait_for_function(f"{scroller}.scrollTop === 0")
+    assert not covered()  # and back up to the question
+
+
+def test_on_a_phone_a_clicked_citation_shows_its_card_title(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector("#question textarea")
+    ask(page, "How does Switch-NeRF work?")  # its card is taller than the screen
+    wait_for_answer(page)
+    assert page.locator("#source-1-1").bounding_box()["height"] > 844
+    page.locator('#chat a[href="#source-1-1"]').first.click()
+    title = page.locator("#source-1-1.pa-active h4")
+    title.wait_for()
+    page.wait_for_function(  # the smooth scroll has come to rest
+        """async () => {
+          const top = () => document.querySelector("#source-1-1 h4").getBoundingClientRect().top;
+          const before = top();
+          await new Promise((done) => setTimeout(done, 300));
+          return top() === before;
+        }"""
+    )
+    box = title.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844, box
+    context.close()
+
+
+# Library rows wholly in sight: inside the table's scrolling box and the window.
+ROWS_IN_SIGHT = """() => {
+  const table = document.querySelector("#library").getBoundingClientRect();
+  const bottom = Math.min(table.bottom, window.innerHeight);
+  return Array.from(document.querySelectorAll("#library .virtual-row"))
+    .map((row) => row.getBoundingClientRect())
+    .filter((row) => row.top >= table.top && row.bottom <= bottom).length;
+}"""
+
+
+def test_the_library_shows_many_rows_and_headers_on_one_line(browser, server):
+    for width, height in ((1400, 1000), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(server)
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_selector("#library .virtual-row")
+        assert page.evaluate(ROWS_IN_SIGHT) >= 8, width
+        open_in_library(page, "uncertainty", "Deep Deterministic Uncertainty")
+        page.wait_for_selector("#similar .virtual-row")
+        line = page.locator("#library th", has_text="Title").bounding_box()["height"]
+        for area, header in (("#library", "Year"), ("#similar", "Similarity")):
+            cell = page.locator(f"{area} th", has_text=header).bounding_box()
+            assert cell["height"] <= line * 1.2, (width, header, cell)  # not a letter a line
+        context.close()
+
+
+def test_sources_are_shown_by_their_labels_and_filter_by_their_files(page):
+    page.get_by_text("Filters").click()
+    page.locator("#sources-filter input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert {"Poster session", "Publication list", "Trending listing, Mar 21"} <= set(options)
+    assert not any(".txt" in option for option in options), options
+    page.get_by_role("option", name="Poster session").click()
+    ask(page, "Which papers study summarization?")
+    wait_for_answer(page)
+    shown = page.inner_text("#sources") + page.inner_text("#applied")
+    assert "Poster session" in page.locator("#source-1-1 dd").all_inner_texts()
+    assert ".txt" not in shown
+    assert "source = Poster session (set by you)" in page.inner_text("#applied")
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_selector("#library .virtual-row")
+    assert ".txt" not in page.inner_text("#library")
+
+
+def test_a_chroma_server_that_goes_away_is_named_on_the_page_until_it_is_back(browser, tmp_path):
+    """`assistant serve` on a `chroma run` that stops: the page says which server to start
+    (not a crash, nor Gradio's generic error), and answers again once it is back on the same
+    port and path, without a restart (issue 16, part 2)."""
+    port, data = free_port(), tmp_path / "chroma"
+    chroma = start_chroma(data, port)
+    shared = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(port)}
+    (tmp_path / "okapi.bib").write_text(OKAPI_BIB)
+    env = os.environ | shared | {"ASSISTANT_DATA_DIR": str(tmp_path / "ingested")}
+    ingest = [command("assistant"), "ingest", str(tmp_path / "okapi.bib")]
+    ingested = subprocess.run(ingest, env=env, capture_output=True, text=True)
+    assert ingested.returncode == 0, ingested.stderr
+    down = f"Cannot reach the Chroma server at 127.0.0.1:{port}"
+    question = "How do okapi stripes hide the animal?"
+    try:
+        with serve(tmp_path, ASSISTANT_LLM="offline", **shared) as url:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            ask(page, question)
+            wait_for_answer(page)
+            open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
+            stop(chroma)
+            page.locator("#library .virtual-row").first.click()
+            page.wait_for_selector(f"#paper :text('{down}')", timeout=ANSWER_MS)
+            page.get_by_role("tab", name="Chat").click()
+            ask(page, question)
+            page.wait_for_selector(f"#chat :text('{down}')", timeout=ANSWER_MS)
+            assert "is 'chroma run' up?" in page.inner_text("#chat")
+            page.reload()  # a page opened while it is down says so in its header
+            page.wait_for_selector(f"body :text('{down}')", timeout=ANSWER_MS)
+            assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
+            chroma = start_chroma(data, port)
+            ask(page, question)
+            wait_for_answer(page)
+            assert "Okapi Stripes as Camouflage" in page.inner_text("#source-1-1")
+            assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
+    finally:
+        stop(chroma)

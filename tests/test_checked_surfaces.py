@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from assistant import Assistant
 from assistant.answer.citations import find_citations
 from assistant.settings import Settings
-from assistant.web.app import PaperApp
+from assistant.web.handlers import PaperApp
 
 QUESTION = "How does DUQ estimate uncertainty?"
 # What the endpoint in issue 15 answered: one good citation, then five outside the context.

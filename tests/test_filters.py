@@ -48,6 +48,14 @@ def test_explicit_filters_resolve_names_sources_and_years(catalog):
     assert match_author("JOSÉ FORRÉ", catalog) == ("jose forre",)
 
 
+def test_a_source_file_filters_by_its_name_and_reads_back_by_its_label():
+    rows = [*ROWS, {"sources": ["003.txt"], "labels": {"003.txt": "Poster session"}}]
+    catalog = Catalog.from_rows(["a", "b", "c", "d"], rows)
+    filters = explicit_filters({"source": ["003.txt", "mine.bib"]}, catalog)
+    assert filters.mask(catalog).tolist() == [False, False, True, True]
+    assert filters.describe()["source"]["value"] == "Poster session, mine.bib"
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [

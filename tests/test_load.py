@@ -8,7 +8,7 @@ import pytest
 
 from ingest.detect import detect_format
 from ingest.errors import MalformedFile, UnknownFormat, UnreadableFile
-from ingest.load import load_paths, parse_file, read_text
+from ingest.load import BUNDLED_CORPUS, load_paths, parse_file, read_text
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
 LIMIT = 20_000_000
@@ -191,3 +191,18 @@ def test_broken_reference_manager_exports_are_reported_and_the_rest_loads(tmp_pa
     assert str(failed).startswith("broken_csl.json: line 30: not valid JSON")
     assert [p.title for p in loaded.papers] == ["Layer Normalization"]
     assert [str(s).split(": ")[0] for s in loaded.skipped] == ["broken.ris:12"]
+
+
+def test_the_bundled_pages_are_labelled_by_kind_and_date_and_a_copy_is_not(tmp_path):
+    loaded = load_paths([BUNDLED_CORPUS], LIMIT)
+    labels = {s.file: s.label for paper in loaded.papers for s in paper.sources}
+    assert labels == {
+        "000_e6a613b87b86a861.txt": "Publication list",
+        "001_4d3bc31c18c31208.txt": "Trending listing, Mar 21",
+        "002_0e3b8f3a0da38401.txt": "Trending listing, Mar 13",
+        "003_3995438c63dfe527.txt": "Poster session",
+        "004_ab8070f07cd1056b.txt": "Trending listing, Mar 12",
+    }
+    upload = shutil.copy(BUNDLED_CORPUS / "003_3995438c63dfe527.txt", tmp_path / "posters.txt")
+    (copied,) = {s for p in parse_file(Path(upload), LIMIT).records for s in p.sources}
+    assert (copied.label, copied.name) == (None, "posters.txt")  # your own file, by its name

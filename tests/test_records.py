@@ -1,6 +1,7 @@
 from ingest.records import (
     PaperRecord,
     Source,
+    merge,
     merge_duplicates,
     normalise_arxiv_id,
     normalise_title,
@@ -37,6 +38,16 @@ def test_same_paper_from_two_pages_is_one_record_with_both_sources_and_dates():
     assert [p.title for p in merged] == ["Deep Probability Estimation", "Another Paper"]
     assert merged[0].listed_on == ("Mar 21", "Mar 12")
     assert [s.file for s in merged[0].sources] == ["a.txt", "b.txt"]
+
+
+def test_a_place_seen_again_is_one_source_with_its_newer_label():
+    """An index from before sources had labels, re-ingested: each page once, labelled."""
+    old = PaperRecord("T", "A.", sources=(Source("001.txt", "trending_listing", "Mar 21"),))
+    labelled = Source("001.txt", "trending_listing", "Mar 21", "Trending listing, Mar 21")
+    merged = merge(old, PaperRecord("T", "A.", sources=(labelled,)))
+    assert merged.sources == (labelled,)
+    assert [s.name for s in merged.sources] == ["Trending listing, Mar 21"]
+    assert Source("mine.bib", "bibtex").name == "mine.bib"  # no label: the file's name
 
 
 def test_a_record_with_a_doi_merges_with_the_same_title_without_one():

@@ -1,11 +1,21 @@
-"""Papers and answers written out as text: the numbered context a writer answers from, and
-the Sources block every answer ends with (which follow-ups read their papers back from)."""
+"""Papers and answers written out as text: the numbered context a writer answers from, the
+Sources block every answer ends with (which follow-ups read their papers back from), and
+how a long author list reads where people read about a paper."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from assistant.answer.result import Citation
+
+AUTHORS_SHOWN = 12
+
+
+def authors_text(authors: Sequence[str]) -> str:
+    """'Ann Lee, Bo Kim', or the first AUTHORS_SHOWN and how many more."""
+    shown = ", ".join(authors[:AUTHORS_SHOWN])
+    more = len(authors) - AUTHORS_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def number_context(hits: Sequence) -> str:

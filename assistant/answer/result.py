@@ -40,6 +40,12 @@ class Answer:
 
         return to_bibtex(c.paper for c in self.citations)
 
+    def to_markdown(self) -> str:
+        """The question, the answer and its numbered sources as Markdown (answer/markdown.py)."""
+        from assistant.answer.markdown import to_markdown
+
+        return to_markdown(self)
+
     def to_json(self) -> dict:
         """The `assistant ask --json` shape (README, Asking questions) and what the checks found."""
         return {

@@ -136,16 +136,18 @@ def explicit_filters(given: dict[str, Any] | None, catalog: Catalog) -> Filters:
         if value in (None, "", [], ()):
             continue
         result = replace(result, **_explicit_field(key, value, catalog))
-        origins.append(Origin(key, _shown(key, value, result), "explicit"))
+        origins.append(Origin(key, _shown(key, value, result, catalog), "explicit"))
     return replace(result, origins=tuple(origins))
 
 
-def _shown(key: str, value: Any, filters: Filters) -> str:
-    """How an explicit filter reads back to the user: '2021-2026', 'Juho Lee, J. Kim'."""
+def _shown(key: str, value: Any, filters: Filters, catalog: Catalog) -> str:
+    """How an explicit filter reads back to the user: '2021-2026', 'Juho Lee, J. Kim', a
+    source file by its label ('Poster session')."""
     if key == "year":
         low, high = filters.year_from, filters.year_to
         return str(low) if low == high else f"{low or ''}-{high or ''}"
-    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    values = [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+    return ", ".join(map(catalog.label, values) if key == "source" else values)
 
 
 def _explicit_field(key: str, value: Any, catalog: Catalog) -> dict[str, Any]:

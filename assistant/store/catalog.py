@@ -13,14 +13,16 @@ from functools import cached_property
 import numpy as np
 
 from assistant.store.metadata import WRITTEN_NS, whole_lists
-from ingest.records import normalise_title
+from ingest.records import PaperRecord, normalise_title
 
 SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
 def catalog_row(metadata: dict) -> dict:
     """The filterable part of a paper's Chroma metadata (every list whole), its title, and
-    what the side index follows changes by: its record hash and when it was written."""
+    what the side index follows changes by (its record hash and when it was written), and
+    the labels of its sources (read from the record: Chroma's metadata has no room for
+    another list)."""
     metadata = whole_lists(metadata)
     row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
     row["title"] = metadata["title"]
@@ -28,6 +30,10 @@ def catalog_row(metadata: dict) -> dict:
     for field in ("year", WRITTEN_NS):
         if metadata.get(field):
             row[field] = metadata[field]
+    sources = PaperRecord.from_json(metadata["record"]).sources
+    labels = {s.file: s.label for s in sources if s.label}
+    if labels:
+        row["labels"] = labels
     return row
 
 
@@ -37,6 +43,7 @@ class Catalog:
     titles: list[str]
     years: np.ndarray  # 0 where the year is unknown
     rows_with: dict[str, dict[str, np.ndarray]]  # field -> value -> row numbers
+    labels: dict[str, str]  # source file -> its label, for the files that have one
 
     @classmethod
     def from_rows(cls, ids: list[str], rows: list[dict]) -> Catalog:
@@ -51,7 +58,8 @@ class Catalog:
             field: {value: np.array(numbers) for value, numbers in by_value.items()}
             for field, by_value in rows_with.items()
         }
-        return cls(ids, [row.get("title", "") for row in rows], years, arrays)
+        labels = {file: label for row in rows for file, label in row.get("labels", {}).items()}
+        return cls(ids, [row.get("title", "") for row in rows], years, arrays, labels)
 
     @cached_property
     def row_of(self) -> dict[str, int]:
@@ -95,6 +103,10 @@ class Catalog:
 
     def values(self, field: str) -> list[str]:
         return list(self.rows_with[field])
+
+    def label(self, source: str) -> str:
+        """A source file as a page shows it: its label, else its name."""
+        return self.labels.get(source, source)
 
     def mask_any(self, field: str, values: tuple[str, ...]) -> np.ndarray:
         """Rows that have at least one of `values` in `field`."""

@@ -1,52 +1,28 @@
 """The web UI: a Gradio app over one `Assistant`, the same object the API and CLI use.
 
-`build_app` returns the `gr.Blocks`; `assistant serve` launches it with `LAUNCH_OPTIONS`.
-The page's event handlers are private (no API endpoint, so no MCP tool); with `mcp` the
-app also offers the tools of `mcp_tools` as its API.
-Each browser session keeps its own conversation in `gr.State`; the index is shared.
+`build_app` lays the page out and wires its events to `PaperApp` (handlers.py) and
+`export`; `assistant serve` launches it with `LAUNCH_OPTIONS`. The page's event handlers
+are private (no API endpoint, so no MCP tool); with `mcp` the app also offers the tools of
+`mcp_tools` as its API.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-import threading
-from collections import Counter
-from collections.abc import Iterator
-from html import escape
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
-from assistant.answer.chain import MAX_QUESTION_CHARS
-from assistant.answer.result import Answer
-from assistant.api import LIBRARY_LIMIT, Assistant
-from assistant.errors import AssistantError
+from assistant.api import Assistant
 from assistant.settings import Settings
-from assistant.text import TOPICLESS
+from assistant.web.export import export
+from assistant.web.handlers import LIBRARY_HEADERS, SIMILAR_HEADERS, PaperApp
 from assistant.web.mcp_tools import PaperTools
-from assistant.web.views import (
-    answer_markdown,
-    filters_markdown,
-    markdown_text,
-    paper_html,
-    scope_markdown,
-    shortened,
-    sources_html,
-)
-from ingest.errors import IngestError
+from assistant.web.views import sources_html
 
 CHAT_CONCURRENCY = 4  # answers written at once; more wait in Gradio's queue
 QUEUE_MAX = 64
-LIBRARY_HEADERS = ["Title", "Authors", "Year", "Sources"]
-LIBRARY_MATCHES = 20  # papers a library search shows
-SIMILAR_HEADERS = ["Similar papers", "Similarity"]
-SIMILAR_SHOWN = 5
-EXAMPLE_COMMON_WORDS = 10  # title words too common to make a topic of
-ASK_ABOUT = 'What does "{title}" propose, and what did it find?'
 UPLOAD_CEILING = 10  # Gradio refuses uploads this many times the ingest limit, unread
+CACHE_SWEEP = (3600, 86400)  # hourly, Gradio deletes what it cached over a day ago
 
 CSS = """
 .pa-paper { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -63,6 +39,9 @@ CSS = """
 .pa-unsupported { border-left: 4px solid #dc2626; padding-left: 8px; }
 .pa-turn > summary, .pa-retrieved > summary { cursor: pointer; font-weight: 600; }
 #chat, #sources, #paper, #library, #similar { overflow-wrap: anywhere; }
+/* The chat's label and buttons float at its top: scroll its messages below them, not under. */
+#chat .bubble-wrap { margin-top: 40px; height: calc(100% - 40px); }
+.pa-paper { scroll-margin-top: 8px; }
 """
 
 # Citation links [n] in the chat point at "#source-<turn>-<n>": open that answer's
@@ -80,211 +59,15 @@ JS = """
     if (turn) turn.open = true;
     document.querySelectorAll(".pa-active").forEach((el) => el.classList.remove("pa-active"));
     card.classList.add("pa-active");
-    card.scrollIntoView({ behavior: "smooth", block: "center" });
+    // as little as shows the whole card; one taller than the window, from its title down
+    const tall = card.getBoundingClientRect().height > window.innerHeight;
+    card.scrollIntoView({ behavior: "smooth", block: tall ? "start" : "nearest" });
   }, true);
 }
 """
 
 LAUNCH_OPTIONS: dict[str, Any] = {"css": CSS, "js": JS, "theme": gr.themes.Soft()}
 UI_ONLY = "private"  # the api_visibility of every event the page wires
-
-
-class PaperApp:
-    """The event handlers, each a plain method so tests can call them directly."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.writing = threading.Lock()  # one upload at a time
-
-    # --- chat -----------------------------------------------------------------------
-
-    def respond(
-        self,
-        message: str,
-        chat: list[dict],
-        history: list[dict],
-        answers: list[tuple[str, Answer]],
-        year_from: str | None,
-        year_to: str | None,
-        sources: list[str] | None,
-        author: str | None,
-    ) -> Iterator[tuple]:
-        """Stream the answer into the chat; then its sources and the filters it applied."""
-        if not message.strip():
-            yield chat, history, answers, gr.skip(), gr.skip(), message
-            return
-        turn = len(answers) + 1
-        chat = [*chat, {"role": "user", "content": answer_markdown(message, turn)}]
-        reply = {"role": "assistant", "content": "…"}
-        chat.append(reply)
-        yield chat, history, answers, gr.skip(), "Searching the papers…", ""
-        years = [_year(year_from), _year(year_to)]
-        filters = {
-            "year": years if any(years) else None,
-            "source": sources or None,
-            "author": author or None,
-        }
-        try:
-            written = ""
-            for piece in self.assistant.stream(message, history, filters=filters):
-                if isinstance(piece, Answer):
-                    answer = piece
-                    break
-                written += piece
-                reply["content"] = answer_markdown(written, turn)
-                yield chat, history, answers, gr.skip(), "Writing the answer…", ""
-        except AssistantError as error:
-            reply["content"] = f"⚠️ {answer_markdown(str(error), turn)}"
-            yield chat, history, answers, gr.skip(), "", ""
-            return
-        listed = {citation.n for citation in answer.citations}
-        reply["content"] = answer_markdown(answer.text, turn, answer.unsupported, listed)
-        if answer.notice:
-            reply["content"] += f"\n\n*{answer_markdown(answer.notice, turn)}*"
-        history = [
-            *history,
-            {"role": "user", "content": message},
-            {"role": "assistant", "content": answer.text},
-        ]
-        answers = [*answers, (message, answer)]
-        applied = filters_markdown(answer.filters) + self._scope(filters)
-        yield chat, history, answers, sources_html(answers), applied, ""
-
-    def _scope(self, filters: dict[str, Any]) -> str:
-        """How many papers the filters set on the page leave, and, with a year filter,
-        that papers without a year are among those left out."""
-        if not any(filters.values()):
-            return ""
-        catalog = self.assistant.retriever.catalog
-        undated = int((catalog.years == 0).sum()) if filters["year"] else 0
-        return scope_markdown(self.assistant.count(filters), len(catalog.ids), undated)
-
-    @staticmethod
-    def reset() -> tuple:
-        """A new chat: no conversation, no sources, no filters (they would apply unseen,
-        folded away in their panel)."""
-        return [], [], [], sources_html([]), "", "", "", "", [], ""
-
-    # --- library --------------------------------------------------------------------
-
-    def browse(self, query: str | None) -> tuple[pd.DataFrame, list[str], str]:
-        """The table, the paper id of each row, and a line on what is shown."""
-        query = (query or "").strip()
-        try:
-            papers = self.assistant.library(
-                query, limit=LIBRARY_MATCHES if query else LIBRARY_LIMIT
-            )
-        except AssistantError as error:
-            return pd.DataFrame(columns=LIBRARY_HEADERS), [], f"⚠️ {escape(str(error))}"
-        rows = [
-            [
-                shortened(p.title),
-                shortened(", ".join(p.authors)),
-                p.year or "",
-                ", ".join(dict.fromkeys(s.file for s in p.sources)),
-            ]
-            for p in papers
-        ]
-        if query:
-            shown = f"The {len(papers)} papers that best match; click one to open it."
-        else:
-            total = self.assistant.index.count()
-            shown = f"{len(papers)} of {total} papers, by title; click one to open it."
-        return pd.DataFrame(rows, columns=LIBRARY_HEADERS), [p.id for p in papers], shown
-
-    def open_paper(
-        self, ids: list[str], event: gr.SelectData
-    ) -> tuple[str, pd.DataFrame, list[str], str | None]:
-        """The selected row's paper in full, and the papers nearest to it (a table whose
-        rows open in turn, to walk from paper to paper)."""
-        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-        if row is None or row >= len(ids):
-            return "", pd.DataFrame(columns=SIMILAR_HEADERS), [], None
-        paper = self.assistant.paper(ids[row])
-        similar = self.assistant.similar(paper.id, k=SIMILAR_SHOWN)
-        table = pd.DataFrame(
-            [[shortened(hit.paper.title), round(hit.similarity, 2)] for hit in similar],
-            columns=SIMILAR_HEADERS,
-        )
-        return paper_html(paper), table, [hit.paper.id for hit in similar], paper.id
-
-    def ask_about(self, paper_id: str | None) -> tuple[str, gr.Tabs]:
-        """A question on the paper, naming it by its whole title when that fits the
-        question limit, else by the title's first words."""
-        if not paper_id:
-            return "", gr.Tabs()
-        title = self.assistant.paper(paper_id).title
-        question = ASK_ABOUT.format(title=title)
-        if len(question) > MAX_QUESTION_CHARS:
-            question = ASK_ABOUT.format(title=shortened(title))
-        return question, gr.Tabs(selected="chat")
-
-    # --- adding papers --------------------------------------------------------------
-
-    def add_papers(
-        self,
-        files: list[str] | None,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[str, pd.DataFrame, list[str], str, gr.Dropdown]:
-        """Parse and index uploaded files with the same code and messages as `assistant
-        ingest`; the upload is deleted afterwards, never kept or shown as a file."""
-        if not files:
-            return ("Choose one or more files first.", *self.browse(""), self._sources_choice())
-        paths = [Path(f) for f in files]
-        try:
-            with self.writing:
-                report = self.assistant.ingest(paths, _progress_callback(progress))
-        except (AssistantError, IngestError) as error:
-            text = f"⚠️ {markdown_text(_named(str(error), paths))}"
-        else:
-            lines = [escape(report.summary())]
-            lines += [f"- Skipped {markdown_text(_named(str(s), paths))}" for s in report.skipped]
-            lines += [f"- ⚠️ Failed {markdown_text(_named(f, paths))}" for f in report.failed_files]
-            text = "\n".join(lines)
-        finally:
-            for path in paths:
-                path.unlink(missing_ok=True)
-        return (text, *self.browse(""), self._sources_choice())
-
-    # --- what the page shows around the chat -----------------------------------------
-
-    def header(self) -> str:
-        count = self.assistant.index.count()
-        settings = self.assistant.settings
-        if self.assistant.chain.llm is None:
-            backend = "offline mode: answers quote the abstracts, no language model"
-        else:
-            where = f" at {settings.openai_base_url}" if settings.openai_base_url else ""
-            backend = f"model {escape(settings.llm_model)}{escape(where)}"
-        return f"## Paper assistant\n{count} papers indexed · {backend}"
-
-    def examples(self) -> list[str]:
-        """Questions this collection can answer, made from its own titles: two frequent
-        topics (word pairs without the commonest words, 'neural', 'learning') and two
-        papers known by a short name ('DAVA: Disentangling ...')."""
-        titles = self.assistant.retriever.catalog.titles
-        words = [[w.lower() for w in re.findall(r"[A-Za-z][\w-]+", t)] for t in titles]
-        counts = Counter(w for title in words for w in title if w not in TOPICLESS)
-        common = {w for w, _ in counts.most_common(EXAMPLE_COMMON_WORDS)}
-        pairs = Counter(
-            f"{a} {b}"
-            for title in words
-            for a, b in itertools.pairwise(title)
-            if not {a, b} & (TOPICLESS | common)
-        )
-        named = sorted(t.split(":")[0] for t in titles if re.match(r"^[A-Z]\w*[A-Z][\w-]*: ", t))
-        return [f"Which papers study {pair}?" for pair, _ in pairs.most_common(2)] + [
-            f"How does {name} work?" for name in named[:2]
-        ]
-
-    def refresh(self) -> tuple[str, gr.Dropdown, gr.Dataset]:
-        """What the page shows of the index, as it is now: the paper count, the source
-        list and the examples (on each page load and after an upload)."""
-        examples = gr.Dataset(samples=[[q] for q in self.examples()])
-        return self.header(), self._sources_choice(), examples
-
-    def _sources_choice(self) -> gr.Dropdown:
-        return gr.Dropdown(choices=self.assistant.retriever.catalog.values("sources"))
 
 
 def upload_limit(settings: Settings) -> int:
@@ -294,30 +77,14 @@ def upload_limit(settings: Settings) -> int:
     return UPLOAD_CEILING * settings.max_file_bytes
 
 
-def _named(message: str, paths: list[Path]) -> str:
-    """The message with each upload named by its file name, not its server path."""
-    for path in paths:
-        message = message.replace(str(path), path.name)
-    return message
-
-
-def _year(value: str | int | None) -> str | None:
-    """A year field as typed; the filter itself says when it is not a year."""
-    text = "" if value is None else str(value).strip()
-    return text or None
-
-
-def _progress_callback(progress: gr.Progress):
-    return lambda done, total: progress((done, total), desc="Embedding papers", unit="papers")
-
-
 def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
     ui = PaperApp(assistant)
-    sources = assistant.retriever.catalog.values("sources")  # also opens the index now
-    # Gradio keeps uploads in its cache until add_papers deletes them; sweep any left over.
+    sources = ui.source_choices()  # also opens the index now
+    # Gradio's cache holds uploads until add_papers deletes them (a sweep takes any left
+    # over) and the BibTeX exports, which stay a day for a page left open to download.
     # No analytics: the app makes no network call of its own.
     with gr.Blocks(
-        title="Paper assistant", delete_cache=(600, 600), analytics_enabled=False
+        title="Paper assistant", delete_cache=CACHE_SWEEP, analytics_enabled=False
     ) as app:
         header = gr.Markdown(ui.header())
         with gr.Tabs() as tabs:
@@ -335,6 +102,15 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     applied = gr.Markdown(elem_id="applied")
                     new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
+                    with gr.Accordion("Export the answer: Markdown, BibTeX", open=False):
+                        markdown = gr.Textbox(
+                            label="The latest answer as Markdown", lines=6, max_lines=16,
+                            interactive=False, buttons=["copy"], elem_id="answer-markdown",
+                        )  # fmt: skip
+                        bibtex = gr.DownloadButton(
+                            "Download its cited papers as BibTeX", interactive=False,
+                            size="sm", elem_id="bibtex",
+                        )  # fmt: skip
                     examples = gr.Examples(
                         ui.examples(), inputs=question, label="Try", elem_id="examples"
                     )
@@ -364,8 +140,8 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                 )  # fmt: skip
                 shown = gr.Markdown()
                 table = gr.Dataframe(
-                    headers=LIBRARY_HEADERS, interactive=False, wrap=True,
-                    max_height=420, elem_id="library", column_widths=["45%", "30%", "7%", "18%"],
+                    headers=LIBRARY_HEADERS, interactive=False, wrap=False,
+                    max_height=420, elem_id="library", column_widths=["45%", "30%", "64px", "18%"],
                 )  # fmt: skip
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -374,7 +150,7 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
                     with gr.Column(scale=2):
                         similar = gr.Dataframe(
                             headers=SIMILAR_HEADERS, interactive=False, wrap=True,
-                            elem_id="similar", column_widths=["85%", "15%"],
+                            elem_id="similar", column_widths=["80%", "112px"],
                         )  # fmt: skip
             with gr.Tab("Add papers", id="add"):
                 gr.Markdown(
@@ -392,14 +168,17 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
         row_ids, similar_ids = gr.State([]), gr.State([])
         ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
         ask_outputs = [chat, history, answers, panel, applied, question]
+        exported = [markdown, bibtex]
         for trigger in (question.submit, send.click):
             trigger(
                 ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY,
                 api_visibility=UI_ONLY,
-            )  # fmt: skip
+            ).then(export, answers, exported, api_visibility=UI_ONLY)  # fmt: skip
         reset_outputs = [*ask_outputs, year_from, year_to, source, author]
         for trigger in (new_chat.click, chat.clear):  # the chat's trash icon
-            trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY)
+            trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY).then(
+                export, answers, exported, queue=False, api_visibility=UI_ONLY
+            )
         current = [header, source, examples.dataset]
         app.load(ui.refresh, None, current, api_visibility=UI_ONLY)
         app.load(ui.browse, find, [table, row_ids, shown], api_visibility=UI_ONLY)

@@ -11,14 +11,13 @@ import re
 from collections.abc import Collection, Sequence
 from html import escape
 
-from assistant.answer.check import claim_of
+from assistant.answer.markdown import flagged, markdown_text
+from assistant.answer.render import authors_text
 from assistant.answer.result import Answer
-from assistant.text import sentence_pieces, split_sentences
+from assistant.text import split_sentences
 from ingest.records import PaperRecord
 
-AUTHORS_SHOWN = 12
 TITLE_SHOWN = 200  # characters of a title a card or table row shows; the rest on demand
-UNSUPPORTED_MARK = "⚠️ *(not supported by the cited abstract)*"
 
 
 def anchor(turn: int, n: int) -> str:
@@ -33,12 +32,7 @@ def answer_markdown(
     """An answer for the chat: HTML escaped, [n] linked to its source card (only the
     `listed` ones when given: an unsupported citation has no card), and each sentence the
     cited abstract does not support marked."""
-    flagged, pieces = set(unsupported), sentence_pieces(text)
-    for i, piece in enumerate(pieces):
-        if flagged and claim_of(piece) in flagged:
-            body = piece.rstrip()
-            pieces[i] = f"{body} {UNSUPPORTED_MARK}{piece[len(body) :]}"
-    shown = markdown_text("".join(pieces))
+    shown = markdown_text(flagged(text, unsupported))
 
     def link(found: re.Match) -> str:
         n = int(found[1])
@@ -47,15 +41,6 @@ def answer_markdown(
         return f"[\\[{n}\\]](#{anchor(turn, n)})"
 
     return re.sub(r"\\\[(\d+)\\\]", link, shown)
-
-
-def markdown_text(text: str) -> str:
-    """Text for a Markdown component, shown as written: HTML escaped, and no Markdown link,
-    image or autolink (`http://`, `www.`, `a@b.c` stay text, as a backslash escape
-    breaks them)."""
-    shown = escape(text, quote=False).replace("[", "\\[").replace("]", "\\]")
-    shown = re.sub(r"(?i)\b(https?|ftp)://", r"\1\\://", shown)
-    return re.sub(r"(?i)\b(www)\.", r"\1\\.", shown).replace("@", "\\@")
 
 
 def shortened(text: str, limit: int = TITLE_SHOWN) -> str:
@@ -146,9 +131,7 @@ def paper_html(
         f"<mark>{escape(s)}</mark>" if s in marked else escape(s)
         for s in split_sentences(paper.abstract)
     ]
-    authors = ", ".join(paper.authors[:AUTHORS_SHOWN])
-    if len(paper.authors) > AUTHORS_SHOWN:
-        authors += f" and {len(paper.authors) - AUTHORS_SHOWN} more"
+    authors = authors_text(paper.authors)
     when = " · ".join(str(x) for x in (paper.year, paper.venue) if x)
     facts = [
         ("Authors", escape(authors)),
@@ -170,8 +153,13 @@ def paper_html(
 
 
 def _sources(paper: PaperRecord) -> str:
+    """Each place the paper was found: a labelled page by its label (which names its kind
+    and dates), a file by its name, its kind and the dates it lists the paper on."""
     seen: dict[str, list[str]] = {}
     for source in paper.sources:
+        if source.label:
+            seen.setdefault(source.label, [])
+            continue
         dates = seen.setdefault(f"{source.file} ({source.kind.replace('_', ' ')})", [])
         if source.listed_on and source.listed_on not in dates:
             dates.append(source.listed_on)
@@ -182,13 +170,7 @@ def _sources(paper: PaperRecord) -> str:
 
 
 def _links(paper: PaperRecord) -> str:
-    links = [("page", paper.url)]
-    if paper.doi:
-        links.append(("DOI", f"https://doi.org/{paper.doi}"))
-    if paper.arxiv_id:
-        links.append(("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"))
     return " · ".join(
         f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{name}</a>'
-        for name, url in links
-        if url and re.match(r"https?://", url)  # never javascript: or data: links
+        for name, url in paper.links
     )
