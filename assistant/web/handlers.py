@@ -223,7 +223,7 @@ class PaperApp:
         titles = self.assistant.retriever.catalog.titles
         cut = [words(t) for t in titles]  # as search reads them: 'Physics-Informed', two words
         counts = Counter(w for title in cut for w in title if w not in TOPICLESS)
-        common = {w for w, _ in counts.most_common(EXAMPLE_COMMON_WORDS)}
+        common = {w for w in _most_common(counts, EXAMPLE_COMMON_WORDS) if counts[w] > 1}
         pairs = Counter(
             f"{a} {b}"
             for title in cut
@@ -231,7 +231,7 @@ class PaperApp:
             if not {a, b} & (TOPICLESS | common)
         )
         named = sorted(t.split(":")[0] for t in titles if re.match(r"^[A-Z]\w*[A-Z][\w-]*: ", t))
-        return [f"Which papers study {pair}?" for pair, _ in pairs.most_common(2)] + [
+        return [f"Which papers study {pair}?" for pair in _most_common(pairs, 2)] + [
             f"How does {name} work?" for name in named[:2]
         ]
 
@@ -269,3 +269,9 @@ def _year(value: str | int | None) -> str | None:
 
 def _progress_callback(progress: gr.Progress):
     return lambda done, total: progress((done, total), desc="Embedding papers", unit="papers")
+
+
+def _most_common(counts: Counter, n: int) -> list[str]:
+    """The n most counted, a tie going alphabetically: not by the order the papers are
+    stored in, which is no property of the collection."""
+    return sorted(counts, key=lambda key: (-counts[key], key))[:n]
