@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving import serving
+from serving import ANSWER_MS, ask, choose_file, serving, upload, wait_for_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
-ANSWER_MS = 30_000
 MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
   title = {Zebra Widgets <script>window.__xss = 1</script> Calibrated},
@@ -44,20 +42,6 @@ def server(bundled_index, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: the README's test command installs it")
-    with sync_playwright() as playwright:
-        # root in a container has no user namespace for chromium's sandbox
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -68,30 +52,6 @@ def page(browser, server):
     page.wait_for_selector("#question textarea")
     yield page
     context.close()
-
-
-def ask(page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.keyboard.press("Enter")
-
-
-def wait_for_answer(page, turn: int = 1) -> None:
-    page.wait_for_selector(f'#sources [id^="source-{turn}-"]', timeout=ANSWER_MS)
-
-
-def choose_file(page, file: Path) -> None:
-    page.get_by_role("tab", name="Add papers").click()
-    with page.expect_file_chooser() as chooser:
-        page.click("#upload")
-    chooser.value.set_files(str(file))
-
-
-def upload(page, tmp_path: Path, name: str, text: str) -> str:
-    file = tmp_path / name
-    file.write_text(text)
-    choose_file(page, file)
-    page.wait_for_selector("#added :text('Ingested')", timeout=60_000)
-    return page.inner_text("#added")
 
 
 def open_in_library(page, query: str, title_words: str) -> None:

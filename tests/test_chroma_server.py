@@ -1,41 +1,13 @@
 """The same ingestion against a real `chroma run` server on loopback, through HttpClient."""
 
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from serving import free_port, start_chroma, stop
 
 from assistant import Assistant
 from assistant.errors import StoreUnavailable
 from assistant.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_chroma(path: Path, port: int) -> subprocess.Popen:
-    """A `chroma run` on loopback, once it answers its heartbeat."""
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    command = [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("chroma run did not start within 30 s")
-            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -43,8 +15,7 @@ def chroma_server(tmp_path):
     port = free_port()
     server = start_chroma(tmp_path / "server", port)
     yield port
-    server.terminate()
-    server.wait(timeout=10)
+    stop(server)
 
 
 @pytest.mark.slow
@@ -124,8 +95,7 @@ def test_a_live_process_outlives_a_server_outage(tmp_path, monkeypatch):
     live = Assistant(settings, embeddings=KeywordEmbeddings())
     live.index.upsert(PAPERS)
     assert live.search("radiance", k=1)[0].paper.title == "Scenes as Fields"
-    server.terminate()
-    server.wait(timeout=10)
+    stop(server)
     calls = [
         lambda: live.search("radiance", k=1),
         lambda: live.ask("how are scenes rendered?"),
@@ -144,5 +114,4 @@ def test_a_live_process_outlives_a_server_outage(tmp_path, monkeypatch):
         assert live.search("radiance", k=1)[0].paper.title == "Scenes as Fields"
         assert live.ask("how are scenes rendered?").citations
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
