@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
 
 from assistant.api import Assistant
 from assistant.settings import Settings
@@ -106,15 +108,11 @@ async def one_round(browser, data_dir: Path) -> dict[str, float]:
         await page.wait_for_selector("#question textarea")
         await page.get_by_text("Try").first.wait_for()
         usable = time.perf_counter() - start
-        asked = time.perf_counter()
-        await page.fill("#question textarea", QUESTION)
-        await page.keyboard.press("Enter")
-        await page.wait_for_selector('#sources [id^="source-1-"]', timeout=60_000)
-        answer = time.perf_counter() - asked
+        first = await asyncio.wait_for(answer(page, 1, QUESTION), ANSWER_LIMIT_S)
         await page.close()
     finally:
         stop(process)
-    return {"http_200_s": http, "usable_page_s": usable, "first_answer_s": answer}
+    return {"http_200_s": http, "usable_page_s": usable, "first_answer_s": first.seconds}
 
 
 async def start_up(browser, args, folder: Path) -> None:
@@ -204,31 +202,43 @@ def verdict(chat: Chat, turn: int, shown: Shown, chats: list[Chat]) -> str:
 
 
 async def open_page(browser, url: str, opening: asyncio.Semaphore):
-    """A page in a fresh browser context (its own session), ready for a question."""
+    """A page in a fresh browser context (its own session), ready for a question; None
+    when it never got there (its chat's answers are lost)."""
     async with opening:
         context = await browser.new_context()
+        context.set_default_timeout(ANSWER_LIMIT_S * 1000)
         page = await context.new_page()
-        await page.goto(url)
-        await page.wait_for_selector("#question textarea")
+        try:
+            await page.goto(url)
+            await page.wait_for_selector("#question textarea")
+        except PlaywrightError:
+            await context.close()
+            return None
         return page
 
 
+async def answer(page, turn: int, question: str) -> Shown:
+    """The question typed and sent, and its answer once the page shows it whole."""
+    await page.fill("#question textarea", question)
+    asked = time.perf_counter()
+    await page.keyboard.press("Enter")
+    await page.evaluate(SHOWN, turn)
+    seconds = time.perf_counter() - asked
+    text = await page.locator('#chat [data-testid="bot"]').nth(turn - 1).inner_text()
+    cards = page.locator(f'#turn-{turn} [id^="source-{turn}-"] h4')
+    return Shown(seconds, text, tuple(await cards.all_inner_texts()))
+
+
 async def converse(page, chat: Chat) -> list[Shown]:
-    """The chat's two questions in turn, as a person types them; stops at a lost answer."""
-    answers = []
+    """The chat's questions in turn, as a person asks them; it stops at a lost answer (an
+    error, none within ANSWER_LIMIT_S, or the page failing)."""
+    answers: list[Shown] = []
     for turn, question in enumerate(chat.questions, 1):
-        await page.fill("#question textarea", question)
-        asked = time.perf_counter()
-        await page.keyboard.press("Enter")
         try:
-            await asyncio.wait_for(page.evaluate(SHOWN, turn), ANSWER_LIMIT_S)
-        except TimeoutError:
+            answers.append(await asyncio.wait_for(answer(page, turn, question), ANSWER_LIMIT_S))
+        except (TimeoutError, PlaywrightError):
             return [*answers, Shown(None)]
-        seconds = time.perf_counter() - asked
-        text = await page.locator('#chat [data-testid="bot"]').nth(turn - 1).inner_text()
-        cards = page.locator(f'#turn-{turn} [id^="source-{turn}-"] h4')
-        answers.append(Shown(seconds, text, tuple(await cards.all_inner_texts())))
-        if text.startswith("⚠️"):
+        if answers[-1].text.startswith("⚠️"):
             break
     return answers
 
@@ -246,11 +256,12 @@ async def level(browser, urls: list[str], chats: list[Chat], people: int) -> dic
 
     async def person() -> None:
         for i in todo:  # shared: each person takes the next chat
-            results[i] = await converse(pages[i], chats[i])
+            if pages[i] is not None:
+                results[i] = await converse(pages[i], chats[i])
 
     await asyncio.gather(*(person() for _ in range(people)))
     at_end = load()
-    for page in pages:
+    for page in filter(None, pages):
         await page.context.close()
     counts = dict.fromkeys(("right", "lost", "crossed", "wrong"), 0)
     for chat, shown in zip(chats, results, strict=True):
@@ -281,9 +292,7 @@ def levels(people: list[int], urls: list[str]) -> list[tuple[int, list[str]]]:
 async def warm_up(browser, url: str) -> None:
     """One question first, so no level pays a process's first answer (the model loading)."""
     page = await open_page(browser, url, asyncio.Semaphore(1))
-    await page.fill("#question textarea", QUESTION)
-    await page.keyboard.press("Enter")
-    await page.wait_for_selector("#sources #turn-1", timeout=ANSWER_LIMIT_S * 1000)
+    await asyncio.wait_for(answer(page, 1, QUESTION), ANSWER_LIMIT_S)
     await page.context.close()
 
 
@@ -346,8 +355,6 @@ async def main() -> None:
     args = parser.parse_args()
     if args.instances > 1 and (args.data_dir or not args.chats):
         parser.error("--instances 2 needs --chats, and indexes into its own chroma run")
-    from playwright.async_api import async_playwright
-
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(**chromium())
