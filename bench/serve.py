@@ -13,12 +13,13 @@ endpoint (the page's events are private) and the API's `ask` (`serve --mcp`) kee
 conversation, so a follow-up can only be asked as a person asks it, and the page times
 what they see: from Enter to the answer's sources shown. Each chat asks about a different
 poster-session paper by its title, then "Who wrote it?", which only its own conversation
-can resolve. N people work through the same chats at once (each takes the next chat when
-done), so every level answers the same questions; N = 1, the single-user baseline, runs
-first. Every answer is checked: lost (none within ANSWER_LIMIT_S, or an error), crossed (it
-or its sources name another chat's paper), wrong (its first source is not its own paper, or
-the follow-up misses that paper's first author). The papers are those whose conversation a
-single user gets right, asked in-process first, so a wrong answer is the load's doing.
+can resolve. A level asks every chat, in rounds of N chats at once, each round on freshly
+opened pages, so every level answers the same questions; N = 1, the single-user baseline,
+runs first. Every answer is checked: lost (none within ANSWER_LIMIT_S, or an error),
+crossed (it or its sources name another chat's paper), wrong (its first source is not its
+own paper, or the follow-up misses that paper's first author). The papers are those whose
+conversation a single user gets right, asked in-process first, so a wrong answer is the
+load's doing.
 
 --instances 2: one `chroma run` with the bundled corpus ingested into it once, and two
 `assistant serve` processes with data folders of their own; each level runs on the first
@@ -59,8 +60,22 @@ QUESTION = "How does DUQ estimate uncertainty?"
 FOLLOW_UP = "Who wrote it?"
 ANSWER_LIMIT_S = 120  # an answer not shown by then is lost
 KEY_CHARS = 40  # a title's first characters: what names its paper in an answer
-OPENING = 4  # pages loading at once before a level starts
+OPENING = 4  # pages loading at once before a round starts
 SETTLE_S = 1.0  # then the last pages' load events (~80 ms of server time each) finish
+# Gradio 6's status tracker runs a timer on every frame (60 a second) in each open tab, idle
+# or not: about 7% of a core a tab here, and the tabs share the 2 cores with the server. So
+# a tab's frame callbacks run 4 times a second instead (0.02 of a core a tab); what the page
+# shows, and when an answer lands (the queue's events, not frames), stay as they are.
+FOUR_FRAMES_A_SECOND = """(() => {
+  const timers = new Map();
+  let last = 0;
+  window.requestAnimationFrame = (callback) => {
+    const id = ++last;
+    timers.set(id, setTimeout(() => (timers.delete(id), callback(performance.now())), 250));
+    return id;
+  };
+  window.cancelAnimationFrame = (id) => (clearTimeout(timers.get(id)), timers.delete(id));
+})()"""
 BIN = Path(sys.executable).parent
 # Resolves once the page shows the turn's answer whole: its sources, or an error in its place.
 SHOWN = """(turn) => new Promise((resolve) => {
@@ -206,6 +221,7 @@ async def open_page(browser, url: str, opening: asyncio.Semaphore):
     when it never got there (its chat's answers are lost)."""
     async with opening:
         context = await browser.new_context()
+        await context.add_init_script(FOUR_FRAMES_A_SECOND)
         context.set_default_timeout(ANSWER_LIMIT_S * 1000)
         page = await context.new_page()
         try:
@@ -231,8 +247,10 @@ async def answer(page, turn: int, question: str) -> Shown:
 
 async def converse(page, chat: Chat) -> list[Shown]:
     """The chat's questions in turn, as a person asks them; it stops at a lost answer (an
-    error, none within ANSWER_LIMIT_S, or the page failing)."""
+    error, none within ANSWER_LIMIT_S, or the page failing). No page: all are lost."""
     answers: list[Shown] = []
+    if page is None:
+        return answers
     for turn, question in enumerate(chat.questions, 1):
         try:
             answers.append(await asyncio.wait_for(answer(page, turn, question), ANSWER_LIMIT_S))
@@ -244,25 +262,23 @@ async def converse(page, chat: Chat) -> list[Shown]:
 
 
 async def level(browser, urls: list[str], chats: list[Chat], people: int) -> dict:
-    """`people` at once working through the chats, chat i on instance i mod len(urls)."""
+    """The chats in rounds of `people` at once, chat i on instance i mod len(urls). Each
+    round opens a fresh page per chat before its clock starts, so no page loads while
+    answers are timed, and no more tabs are open than people asking."""
     opening = asyncio.Semaphore(OPENING)
-    pages = await asyncio.gather(
-        *(open_page(browser, urls[i % len(urls)], opening) for i in range(len(chats)))
-    )
-    await asyncio.sleep(SETTLE_S)
-    results: list[list[Shown]] = [[] for _ in chats]
-    todo = iter(range(len(chats)))
+    results: list[list[Shown]] = []
     at_start = load()
-
-    async def person() -> None:
-        for i in todo:  # shared: each person takes the next chat
-            if pages[i] is not None:
-                results[i] = await converse(pages[i], chats[i])
-
-    await asyncio.gather(*(person() for _ in range(people)))
+    for first in range(0, len(chats), people):
+        batch = range(first, min(first + people, len(chats)))
+        opened = (open_page(browser, urls[i % len(urls)], opening) for i in batch)
+        pages = await asyncio.gather(*opened)
+        await asyncio.sleep(SETTLE_S)
+        results += await asyncio.gather(
+            *(converse(page, chats[i]) for page, i in zip(pages, batch, strict=True))
+        )
+        for page in filter(None, pages):
+            await page.context.close()
     at_end = load()
-    for page in filter(None, pages):
-        await page.context.close()
     counts = dict.fromkeys(("right", "lost", "crossed", "wrong"), 0)
     for chat, shown in zip(chats, results, strict=True):
         for turn, answer in enumerate(shown, 1):
