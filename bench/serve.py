@@ -105,6 +105,33 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time so far of this run's processes, with their reaped children's: the servers
+    (`assistant serve`, `chroma run`) and the browser (Playwright's driver, chromium)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent, name, used = {}, {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(stat.parent.name)
+        name[pid] = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        parent[pid] = int(fields[1])
+        used[pid] = sum(int(f) for f in fields[11:15]) / ticks
+    mine, found = {os.getpid()}, True
+    while found:
+        found = {pid for pid, up in parent.items() if up in mine and pid not in mine}
+        mine |= found
+    mine.discard(os.getpid())
+    servers = {pid for pid in mine if name[pid] in ("assistant", "chroma")}
+    return {
+        "servers": sum(used[pid] for pid in servers),
+        "browser": sum(used[pid] for pid in mine - servers),
+    }
+
+
 # --- start-up -----------------------------------------------------------------------
 
 
@@ -267,15 +294,19 @@ async def level(browser, urls: list[str], chats: list[Chat], people: int) -> dic
     answers are timed, and no more tabs are open than people asking."""
     opening = asyncio.Semaphore(OPENING)
     results: list[list[Shown]] = []
+    used = dict.fromkeys(("servers", "browser"), 0.0)  # while answers are timed
     at_start = load()
     for first in range(0, len(chats), people):
         batch = range(first, min(first + people, len(chats)))
         opened = (open_page(browser, urls[i % len(urls)], opening) for i in batch)
         pages = await asyncio.gather(*opened)
         await asyncio.sleep(SETTLE_S)
+        before = cpu_seconds()
         results += await asyncio.gather(
             *(converse(page, chats[i]) for page, i in zip(pages, batch, strict=True))
         )
+        for kind, seconds in cpu_seconds().items():
+            used[kind] += seconds - before[kind]
         for page in filter(None, pages):
             await page.context.close()
     at_end = load()
@@ -292,6 +323,7 @@ async def level(browser, urls: list[str], chats: list[Chat], people: int) -> dic
         "p50": float(np.percentile(seconds, 50)) if seconds else float("nan"),
         "p95": float(np.percentile(seconds, 95)) if seconds else float("nan"),
         "load": (at_start, at_end),
+        "cpu": used,
         **counts,
     }
 
@@ -340,7 +372,8 @@ async def concurrent_chats(browser, args, folder: Path) -> None:
             rows.append(await level(browser, on, chats, people))
             print(row_line(rows[-1], rows[0]), flush=True)
     where = f"{args.instances} instances on one chroma run" if server else "one instance"
-    print(f"\n{where}; per answer, from Enter to its sources shown, s")
+    print(f"\n{where}; per answer, from Enter to its sources shown, s; the servers' CPU per")
+    print("answer, and the browser's share of the CPU this run used, while answers were timed")
     print(HEADER)
     for row in rows:
         print(row_line(row, rows[0]))
@@ -348,17 +381,21 @@ async def concurrent_chats(browser, args, folder: Path) -> None:
 
 HEADER = (
     f"{'at once':>7} {'instances':>9} {'answers':>7} {'p50':>6} {'p95':>6} {'p95/1 user':>10}"
-    f" {'lost':>4} {'crossed':>7} {'wrong':>5}  load avg"
+    f" {'lost':>4} {'crossed':>7} {'wrong':>5} {'server cpu/answer':>17} {'browser cpu':>11}"
+    "  load avg"
 )
 
 
 def row_line(row: dict, baseline: dict) -> str:
     ratio = row["p95"] / baseline["p95"]
+    cpu = row["cpu"]
+    per_answer = cpu["servers"] / max(row["answers"], 1)
+    browser = cpu["browser"] / max(cpu["servers"] + cpu["browser"], 1e-9)
     start, end = row["load"]
     return (
         f"{row['people']:>7} {row['instances']:>9} {row['answers']:>7} {row['p50']:>6.2f}"
         f" {row['p95']:>6.2f} {ratio:>9.2f}x {row['lost']:>4} {row['crossed']:>7}"
-        f" {row['wrong']:>5}  {start:.2f}-{end:.2f}"
+        f" {row['wrong']:>5} {per_answer:>16.2f}s {browser:>10.0%}  {start:.2f}-{end:.2f}"
     )
 
 
