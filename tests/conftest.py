@@ -60,6 +60,18 @@ def wide_lists(monkeypatch):
     monkeypatch.setitem(fitted(), "list_margin", 10.0)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless chromium, driven by Playwright, for a module's tests."""
+    from playwright.sync_api import sync_playwright
+    from serving import chromium
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**chromium())
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def openai_stub():
     """A local OpenAI-compatible server (tests/openai_stub.py), stopped after the test."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from html import escape
@@ -13,13 +12,24 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from serving import command, free_port, serve, serving, start_chroma, stop
+from serving import (
+    ANSWER_MS,
+    BIN,
+    ask,
+    choose_file,
+    free_port,
+    serving,
+    serving_index,
+    start_chroma,
+    stop,
+    upload,
+    wait_for_answer,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 GRADIO_ERRORS = "[data-testid=status-tracker] .error, [data-testid=toast-body]"  # its generic ones
-ANSWER_MS = 30_000
 MAX_UPLOAD_MB = 1
 HOSTILE_BIB = """@article{hostile2024,
   title = {Zebra Widgets <script>window.__xss = 1</script> Calibrated},
@@ -49,20 +59,6 @@ def server(bundled_index, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: the README's test command installs it")
-    with sync_playwright() as playwright:
-        # root in a container has no user namespace for chromium's sandbox
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -73,30 +69,6 @@ def page(browser, server):
     page.wait_for_selector("#question textarea")
     yield page
     context.close()
-
-
-def ask(page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.keyboard.press("Enter")
-
-
-def wait_for_answer(page, turn: int = 1) -> None:
-    page.wait_for_selector(f'#sources [id^="source-{turn}-"]', timeout=ANSWER_MS)
-
-
-def choose_file(page, file: Path) -> None:
-    page.get_by_role("tab", name="Add papers").click()
-    with page.expect_file_chooser() as chooser:
-        page.click("#upload")
-    chooser.value.set_files(str(file))
-
-
-def upload(page, tmp_path: Path, name: str, text: str) -> str:
-    file = tmp_path / name
-    file.write_text(text)
-    choose_file(page, file)
-    page.wait_for_selector("#added :text('Ingested')", timeout=60_000)
-    return page.inner_text("#added")
 
 
 def open_in_library(page, query: str, title_words: str) -> None:
@@ -527,13 +499,14 @@ def test_a_chroma_server_that_goes_away_is_named_on_the_page_until_it_is_back(br
     shared = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(port)}
     (tmp_path / "okapi.bib").write_text(OKAPI_BIB)
     env = os.environ | shared | {"ASSISTANT_DATA_DIR": str(tmp_path / "ingested")}
-    ingest = [command("assistant"), "ingest", str(tmp_path / "okapi.bib")]
+    ingest = [BIN / "assistant", "ingest", tmp_path / "okapi.bib"]
     ingested = subprocess.run(ingest, env=env, capture_output=True, text=True)
     assert ingested.returncode == 0, ingested.stderr
     down = f"Cannot reach the Chroma server at 127.0.0.1:{port}"
     question = "How do okapi stripes hide the animal?"
     try:
-        with serve(tmp_path, ASSISTANT_LLM="offline", **shared) as url:
+        log = tmp_path / "serve.log"
+        with serving_index(tmp_path / "data", log, ASSISTANT_LLM="offline", **shared) as url:
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector("#question textarea")
