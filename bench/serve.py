@@ -372,8 +372,8 @@ async def concurrent_chats(browser, args, folder: Path) -> None:
             rows.append(await level(browser, on, chats, people))
             print(row_line(rows[-1], rows[0]), flush=True)
     where = f"{args.instances} instances on one chroma run" if server else "one instance"
-    print(f"\n{where}; per answer, from Enter to its sources shown, s; the servers' CPU per")
-    print("answer, and the browser's share of the CPU this run used, while answers were timed")
+    print(f"\n{where}; seconds per answer, from Enter to its sources shown; the servers'")
+    print("CPU per answer and the browser's share of the run's CPU, while answers were timed")
     print(HEADER)
     for row in rows:
         print(row_line(row, rows[0]))
