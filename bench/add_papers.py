@@ -29,6 +29,8 @@ import time
 from functools import partial
 from pathlib import Path
 
+from query import StageClock  # bench/ is on the path: these run as plain files
+
 from assistant.api import Assistant
 from assistant.settings import Settings
 from assistant.store.embeddings import MiniLMEmbeddings, embed_with_progress
@@ -42,13 +44,17 @@ STAGES = ("_reopen", "_plan", "embed", "_write", "_follow", "sync_sidecar")
 
 
 class Timed:
-    """Wraps an index's stages and adds up the seconds each takes, until `undo`."""
+    """Wraps an index's stages with bench/query.py's clock, until `undo`."""
 
     def __init__(self, index: PaperIndex) -> None:
-        self.index, self.seconds = index, dict.fromkeys(STAGES, 0.0)
+        self.index, self.clock = index, StageClock()
         self.originals = {name: index.__dict__.get(name) for name in (*STAGES, "in_step")}
         for name in STAGES:
-            setattr(index, name, self._timed(name, getattr(index, name)))
+            setattr(index, name, self.clock.wrap(name, getattr(index, name)))
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return {name: self.clock.spent[name] for name in STAGES}
 
     def undo(self) -> None:
         for name, original in self.originals.items():
@@ -56,16 +62,6 @@ class Timed:
                 self.index.__dict__.pop(name, None)  # a method: the class's own again
             else:
                 setattr(self.index, name, original)  # an attribute, such as `embed`
-
-    def _timed(self, name, method):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self.seconds[name] += time.perf_counter() - start
-
-        return timed
 
 
 def add(index: PaperIndex, papers, whole_rebuild: bool) -> dict[str, float]:
