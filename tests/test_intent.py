@@ -28,6 +28,11 @@ from assistant.search.intent import Intent, asks_for_a_number, read_intent
         ("Summarise how DUQ estimates uncertainty.", Intent.DETAIL),
         ("How does DUQ differ from DDU?", Intent.COMPARE),
         ("mixup versus label smoothing", Intent.COMPARE),
+        ("How is SimCLR different from MoCo?", Intent.COMPARE),
+        ("contrasting dropout and ensembles", Intent.COMPARE),
+        ("How does contrastive learning avoid collapse?", Intent.DETAIL),
+        ("a differentiable simulator for cloth and rope", Intent.DETAIL),
+        ("neural solvers for partial differential equations", Intent.DETAIL),
         ("Which papers compare transformers and CNNs?", Intent.LIST),
         ("What accuracy did the MLP scaling paper reach on CIFAR10?", Intent.DETAIL),
         ("What datasets did they use?", Intent.DETAIL),  # no conversation: nothing to refer to

@@ -49,8 +49,12 @@ _BROAD = re.compile(
     r"|\b(?:summar\w+|tell me|what do) (?:what )?(?:these|the) papers\b",
     re.I,
 )
+# "differ" and "contrast" by their inflections only: "differentiable", "differential" and
+# "contrastive" name techniques, not a comparison.
 _COMPARE = re.compile(
-    r"\b(compare[sd]?|comparison|comparing|differ\w*|versus|vs\.?|contrast\w*)\b", re.I
+    r"\b(compare[sd]?|comparison|comparing|differ(?:s|ed|ing|ences?|ent|ently)?|versus|vs\.?"
+    r"|contrast(?:s|ed|ing)?)\b",
+    re.I,
 )
 _NUMBER = re.compile(
     r"\bhow (many|much|fast|large|big|long|often|well)\b|\bwhat (accuracy|percentage|score|"
