@@ -133,10 +133,13 @@ def test_a_hostile_abstract_cannot_make_the_answer_cite_outside_the_context(sett
         assert "(19)" in answer.text or "Robust Calibration Under Attack" in answer.text
 
 
-def test_stream_yields_pieces_then_the_answer(settings):
+def test_stream_yields_sentences_then_the_answer(settings):
+    """Offline, the answer is whole at once: a piece per sentence, not per word, since a
+    page re-renders the answer for every piece."""
     pieces = list(make(settings).stream("How does DUQ estimate uncertainty?"))
     *text, answer = pieces
-    assert len(text) > 3 and all(isinstance(p, str) for p in text)
+    assert all(isinstance(p, str) for p in text) and "".join(text) == answer.text
+    assert text[0].endswith("without ensembles [1].") and text[-1].startswith("\n\nSources:")
     assert answer.citations[0].paper.title == "DUQ"
 
 

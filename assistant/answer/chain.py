@@ -14,7 +14,6 @@ tracing, and langsmith).
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from assistant.answer.streaming import AnswerStream
 from assistant.errors import EmptyQuery, QuestionTooLong
 from assistant.search.retrieval import Hits, Retriever
 from assistant.settings import Settings
+from assistant.text import sentence_pieces
 from ingest.text import well_formed
 
 if TYPE_CHECKING:
@@ -111,10 +111,11 @@ class AnswerChain:
     def _written(
         self, state: dict, text: str, backend: str, notice: str | None = None
     ) -> Iterator[str | Answer]:
-        """Text written without a model, streamed word by word through the same check."""
+        """Text written without a model, streamed through the same check a sentence at a
+        time: it is whole at once, and a page re-renders the answer for every piece."""
         shown = AnswerStream(list(state["hits"]))
-        for word in re.findall(r"\S+\s*", text):
-            if piece := shown.feed(word):
+        for sentence in sentence_pieces(text):
+            if piece := shown.feed(sentence):
                 yield piece
         yield shown.close()
         yield self._answer(state, shown, backend, notice)
