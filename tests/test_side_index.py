@@ -12,7 +12,7 @@ import pytest
 from assistant.store.bm25 import Bm25, TermCounts
 from assistant.store.embeddings import embed_with_progress
 from assistant.store.index import PaperIndex, chroma_client
-from assistant.store.sidecar import FORMAT, Sidecar, fingerprint, refingerprint
+from assistant.store.sidecar import FORMAT, Segment, Sidecar, fingerprint, refingerprint
 from assistant.text import terms
 from ingest.load import BUNDLED_CORPUS, load_paths
 from ingest.records import embedding_text
@@ -87,6 +87,53 @@ def test_segments_merge_like_a_binary_counter(tmp_path):
     assert len(kept) <= 2 * len(manifest["segments"]) + 1  # live, the previous, the manifest
 
 
+def small_papers(first: int, count: int, version: str) -> tuple:
+    ids = [f"p{n:03d}" for n in range(first, first + count)]
+    rows = [{"title": f"{paper_id} {version}", "record_hash": version} for paper_id in ids]
+    texts = [f"{paper_id} about topic{n % 7} {version}" for n, paper_id in enumerate(ids)]
+    return ids, texts, rows, np.random.default_rng(first).normal(size=(count, 4))
+
+
+def local_state(local) -> dict:
+    return {
+        "ids": local.catalog.ids,
+        "titles": local.catalog.titles,
+        "vectors": local.vectors.tolist(),
+        "scores": [local.bm25.match(f"topic{n} v2").scores.tolist() for n in range(7)],
+    }
+
+
+@pytest.fixture
+def loaded(monkeypatch) -> list:
+    """The folders of the segments loaded from disk, in order."""
+    folders, load = [], Segment.load
+    monkeypatch.setattr(Segment, "load", lambda folder: folders.append(folder) or load(folder))
+    return folders
+
+
+def test_a_reader_loads_only_the_segments_written_since_it_last_loaded(tmp_path, loaded):
+    """Another process's view of the folder: after adds it joins what it holds with the new
+    segments alone, and gets what loading every segment gives; after a rebuild, which may
+    drop papers, it loads whole."""
+    writer, reader = Sidecar(tmp_path / "side"), Sidecar(tmp_path / "side")
+    writer.rebuild(*small_papers(0, 100, "v1"), f"{FORMAT}:1")
+    reader.load()
+    segments = lambda: json.loads(writer.pointer.read_text())["segments"]  # noqa: E731
+    for step, (first, count) in enumerate([(90, 20), (200, 5), (300, 5)], start=2):
+        held = segments()
+        writer.add(*small_papers(first, count, "v2"), f"{FORMAT}:{step}")
+        loaded.clear()
+        followed = reader.load()
+        assert [f.name for f in loaded] == [name for name in segments() if name not in held]
+        assert local_state(followed) == local_state(Sidecar(tmp_path / "side").load())
+    assert len(followed.catalog.ids) == 120 and followed.catalog.titles[95] == "p095 v2"
+
+    writer.rebuild(*small_papers(0, 10, "v3"), f"{FORMAT}:9")
+    loaded.clear()
+    assert reader.load().catalog.ids == [f"p{n:03d}" for n in range(10)]
+    assert len(loaded) == 1
+
+
 class CountingGets:
     """Chroma's collection, counting the records each `get` returns."""
 
@@ -154,7 +201,7 @@ def two_instances(settings, embeddings, tmp_path):
 
 
 def test_another_instance_catches_up_from_the_papers_written_lately(
-    settings, embeddings, tmp_path, bundled, monkeypatch
+    settings, embeddings, tmp_path, bundled, monkeypatch, loaded
 ):
     a, b = two_instances(settings, embeddings, tmp_path)
     for papers, hours_ago in [(bundled[:250], 3), (bundled[250:300], 2)]:
@@ -165,10 +212,13 @@ def test_another_instance_catches_up_from_the_papers_written_lately(
     assert len(b.side_index().catalog.ids) == 300  # B has none yet: built whole
     a.upsert([*bundled[300:], replace(bundled[0], venue="A New Venue")])
     b.collection = counting = CountingGets(b.collection)
+    loaded.clear()
     caught_up = side_state(b)
     # Read: the 50 of the last minute B had seen (clocks may differ by that much), and the
-    # 53 written since, found and then read whole; not the 250 before.
+    # 53 written since, found and then read whole; not the 250 before. From disk: only the
+    # segment of those 53, which B wrote.
     assert counting.returned == 50 + 2 * 53
+    assert [len(json.loads((folder / "ids.json").read_text())) for folder in loaded] == [53]
     assert b.in_step() and len(caught_up["ids"]) == 352
     b.collection = counting.inner
     b.sidecar.rebuild([], [], [], [], fingerprint({"x": ""}))

@@ -9,7 +9,8 @@ in a later segment replaces its copy in an earlier one. Segments merge as a bina
 counter does (the newest into the one before it, while that one is no bigger), so a
 paper is rewritten at most log2(papers) times and a side index has at most that many
 segments. Loading joins them into one `SideIndex`, papers in id order: the same papers
-give the same side index, whatever ingests brought them.
+give the same side index, whatever ingests brought them. A process that loads again after
+papers were added (here or by another instance) loads only the segments written since.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,6 +143,7 @@ class Sidecar:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.pointer = folder / "current"
+        self._held: tuple[dict, Segment] | None = None  # the manifest last joined here, joined
 
     def live_build(self) -> str | None:
         """The live manifest's text: one small file read, cheap enough for every search."""
@@ -156,8 +159,9 @@ class Sidecar:
     def rebuild(
         self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
     ) -> None:
-        """Replace every segment with one of these papers."""
-        self._publish([self._write(Segment.of(ids, texts, rows, vectors))], version)
+        """Replace every segment with one of these papers: a new lineage."""
+        segment = self._write(Segment.of(ids, texts, rows, vectors))
+        self._publish([segment], version, lineage=uuid.uuid4().hex)
 
     def add(
         self, ids: list[str], texts: list[str], rows: list[dict], vectors, version: str
@@ -170,9 +174,9 @@ class Sidecar:
         names = [*manifest["segments"], self._write(Segment.of(ids, texts, rows, vectors))]
         sizes = [self._size(name) for name in names]
         while len(names) > 1 and sizes[-2] <= sizes[-1]:
-            merged = Segment.joined([Segment.load(self.folder / n) for n in names[-2:]])
+            merged = Segment.joined(self._load(names[-2:]))
             names[-2:], sizes[-2:] = [self._write(merged)], [len(merged.ids)]
-        self._publish(names, version)
+        self._publish(names, version, manifest.get("lineage"))
 
     def load(self) -> SideIndex:
         text = self.live_build()
@@ -188,7 +192,30 @@ class Sidecar:
         manifest = _manifest(text)
         if manifest is None:
             raise FileNotFoundError(f"no side index in {self.folder}")
-        return Segment.joined([Segment.load(self.folder / n) for n in manifest["segments"]])
+        papers = self._joined(manifest)
+        self._held = (manifest, papers)
+        return papers
+
+    def _joined(self, manifest: dict) -> Segment:
+        """The papers of the manifest's segments. After adds alone (the same lineage: no
+        rebuild, which may drop papers, in between), the papers joined here last are laid
+        under the segments written since, and only those are loaded: an add keeps the
+        segments before the ones it merges, and writes what it merges into a new one. A
+        manifest written before lineages were kept is loaded whole."""
+        names = manifest["segments"]
+        held_manifest, held = self._held or ({}, None)
+        lineage = manifest.get("lineage")
+        if held is None or lineage is None or lineage != held_manifest.get("lineage"):
+            return Segment.joined(self._load(names))
+        if names == held_manifest["segments"]:
+            return held
+        held_names, kept = held_manifest["segments"], 0
+        while kept < min(len(names), len(held_names)) and names[kept] == held_names[kept]:
+            kept += 1
+        return Segment.joined([held, *self._load(names[kept:])])
+
+    def _load(self, names: list[str]) -> list[Segment]:
+        return [Segment.load(self.folder / name) for name in names]
 
     def _size(self, name: str) -> int:
         return len(json.loads((self.folder / name / "ids.json").read_text()))
@@ -199,11 +226,13 @@ class Sidecar:
         segment.save(folder)
         return folder.name
 
-    def _publish(self, names: list[str], version: str) -> None:
+    def _publish(self, names: list[str], version: str, lineage: str | None) -> None:
         """Make these segments the live ones, then delete what neither they nor the
         manifest before them use (older segments, and files of older layouts)."""
         previous = _manifest(self.live_build())
         manifest = {"format": FORMAT, "fingerprint": version, "segments": names}
+        if lineage is not None:
+            manifest["lineage"] = lineage
         staging = self.pointer.with_name(f"{names[-1]}.pointer")
         staging.write_text(json.dumps(manifest))
         os.replace(staging, self.pointer)
