@@ -19,13 +19,13 @@ SET_FIELDS = ("author_keys", "source_kinds", "sources", "listed_on", "venue")
 
 
 def catalog_row(metadata: dict) -> dict:
-    """The filterable part of a paper's Chroma metadata (every list whole), its title, and
-    what the side index follows changes by (its record hash and when it was written), and
-    the labels of its sources (read from the record: Chroma's metadata has no room for
-    another list)."""
+    """The filterable part of a paper's Chroma metadata (every list whole), its title and
+    title key, what the side index follows changes by (its record hash and when it was
+    written), and the labels of its sources (read from the record: Chroma's metadata has
+    no room for another list)."""
     metadata = whole_lists(metadata)
     row = {field: metadata.get(field) for field in SET_FIELDS if metadata.get(field)}
-    row["title"] = metadata["title"]
+    row["title"], row["title_key"] = metadata["title"], metadata["title_key"]
     row["record_hash"] = metadata["record_hash"]
     for field in ("year", WRITTEN_NS):
         if metadata.get(field):
@@ -41,6 +41,7 @@ def catalog_row(metadata: dict) -> dict:
 class Catalog:
     ids: list[str]
     titles: list[str]
+    title_keys: list[str]  # normalised titles (records.normalise_title)
     years: np.ndarray  # 0 where the year is unknown
     rows_with: dict[str, dict[str, np.ndarray]]  # field -> value -> row numbers
     labels: dict[str, str]  # source file -> its label, for the files that have one
@@ -59,7 +60,13 @@ class Catalog:
             for field, by_value in rows_with.items()
         }
         labels = {file: label for row in rows for file, label in row.get("labels", {}).items()}
-        return cls(ids, [row.get("title", "") for row in rows], years, arrays, labels)
+        titles = [row.get("title", "") for row in rows]
+        # catalog_row stores the key: normalising 100k titles again on every load took 4 s.
+        keys = [
+            row["title_key"] if "title_key" in row else normalise_title(t)
+            for row, t in zip(rows, titles, strict=True)
+        ]
+        return cls(ids, titles, keys, years, arrays, labels)
 
     @cached_property
     def row_of(self) -> dict[str, int]:
@@ -68,7 +75,7 @@ class Catalog:
     @cached_property
     def row_titled(self) -> dict[str, int]:
         """Rows by normalised title (case, accents and punctuation aside)."""
-        return {normalise_title(title): row for row, title in enumerate(self.titles)}
+        return {key: row for row, key in enumerate(self.title_keys)}
 
     @cached_property
     def longest_title(self) -> int:
