@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -53,17 +54,23 @@ class TermCounts:
 
     @classmethod
     def of(cls, texts: list[str]) -> TermCounts:
-        per_paper = [Counter(term for term, _ in terms(text)) for text in texts]
-        vocabulary = sorted(set().union(*per_paper))
-        column = {term: n for n, term in enumerate(vocabulary)}
-        columns: list[int] = []
-        counts: list[int] = []
-        for counted in per_paper:
-            columns.extend(map(column.__getitem__, counted))
+        """Counted a paper at a time into 4-byte arrays: a Counter per paper kept until the
+        end, or a list of Python ints, took 1.3 GB more at 100k papers."""
+        first_seen: dict[str, int] = {}
+        columns, counts, held = array("i"), array("i"), array("i")
+        for text in texts:
+            counted = Counter(term for term, _ in terms(text))
+            columns.extend(first_seen.setdefault(term, len(first_seen)) for term in counted)
             counts.extend(counted.values())
-        held = [len(counted) for counted in per_paper]
-        papers = np.repeat(np.arange(len(texts), dtype=np.int32), held)
-        return cls._grouped(vocabulary, np.array(columns, np.int32), papers, counts, len(texts))
+            held.append(len(counted))
+        vocabulary = sorted(first_seen)
+        column = np.empty(len(vocabulary), dtype=np.int32)  # first seen -> alphabetical
+        column[[first_seen[term] for term in vocabulary]] = np.arange(len(vocabulary))
+        papers = np.repeat(np.arange(len(texts), dtype=np.int32), np.frombuffer(held, np.int32))
+        columns = column[np.frombuffer(columns, np.int32)]
+        return cls._grouped(
+            vocabulary, columns, papers, np.frombuffer(counts, np.int32), len(texts)
+        )
 
     @classmethod
     def joined(cls, parts: list[TermCounts]) -> TermCounts:

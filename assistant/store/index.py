@@ -281,12 +281,13 @@ class PaperIndex:
         ids, metadatas = stored["ids"], stored["metadatas"]
         version = fingerprint({i: m["record_hash"] for i, m in zip(ids, metadatas, strict=True)})
         if self.sidecar.stored_fingerprint() != version:
+            rows = [catalog_row(m) for m in metadatas]
+            del stored, metadatas  # the records' JSON, most of the memory, is done with
             stored = self.get_all(["documents", "embeddings"])
             position = {paper_id: n for n, paper_id in enumerate(stored["ids"])}
             order = [position[i] for i in ids]
             documents = [stored["documents"][n] for n in order]
             vectors = [stored["embeddings"][n] for n in order]
-            rows = [catalog_row(m) for m in metadatas]
             self.sidecar.rebuild(ids, documents, rows, vectors, version)
         self._stamp(version)
 
