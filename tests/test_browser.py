@@ -83,8 +83,8 @@ def test_ask_see_the_streamed_answer_and_the_highlighted_source(page):
     page.evaluate(RECORD_CHAT)
     ask(page, "How does DUQ estimate uncertainty?")
     wait_for_answer(page)
-    # streamed: the chat grew piece by piece, not in one step
-    assert len({len(text) for text in page.evaluate("window.chatTexts")}) > 10
+    # streamed: the chat grew a sentence at a time, not in one step
+    assert len({len(text) for text in page.evaluate("window.chatTexts")}) > 4
     citation = page.locator('#chat a[href="#source-1-1"]').first
     assert citation.inner_text() == "[1]"
     citation.click()
