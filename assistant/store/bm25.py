@@ -8,7 +8,7 @@ Term counts do not change when other papers come, so the side index stores those
 segment per ingest (sidecar.py), and the weights are computed from them when an index
 is loaded. The weights are bm25s's Lucene variant at its defaults (k1 1.5, b 0.75),
 computed in the same order of operations, so every score is bm25s's to the bit
-(tests/test_bm25.py checks it against bm25s itself).
+(tests/test_side_index.py checks it against bm25s itself).
 
 Documents and questions are cut into terms alike, by `text.terms` (the project's one
 tokenizer and stopword list), or a word indexed one way would be searched for another.
