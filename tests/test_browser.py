@@ -403,11 +403,23 @@ SHOWN_MESSAGES = """() => {
 }"""
 
 
+# Gradio scrolls the chat to its end 300 ms after each update: wait until it is there
+# and stays there, or a scroll made sooner is undone under the test.
+CHAT_AT_REST = """async () => {
+  const list = document.querySelector("#chat .bubble-wrap");
+  const at_end = () => list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+  if (!at_end()) return false;
+  await new Promise((done) => setTimeout(done, 500));
+  return at_end();
+}"""
+
+
 def test_the_chat_label_and_buttons_never_cover_a_message(page):
     ask(page, "Which papers study uncertainty?")  # a long answer: the chat scrolls
     wait_for_answer(page)
+    page.wait_for_function(CHAT_AT_REST)
     scroller = "document.querySelector('#chat .bubble-wrap')"
-    page.wait_for_function(f"{scroller}.scrollTop > 0")
+    assert page.evaluate(f"{scroller}.scrollTop") > 0
     floating = page.locator("#chat [data-testid=block-label], #chat .icon-button-wrapper.top-panel")
     assert floating.count() == 2
 
