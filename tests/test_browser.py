@@ -526,19 +526,25 @@ def test_a_chroma_server_that_goes_away_is_named_on_the_page_until_it_is_back(br
             wait_for_answer(page)
             open_in_library(page, "okapi stripes", "Okapi Stripes as Camouflage")
             stop(chroma)
-            page.locator("#library .virtual-row").first.click()
-            page.wait_for_selector(f"#paper :text('{down}')", timeout=ANSWER_MS)
-            page.get_by_role("tab", name="Chat").click()
-            ask(page, question)
+            page.click("#ask-about")  # the open paper's question is written all the same
+            page.wait_for_function(
+                "document.querySelector('#question textarea').value.includes('Okapi Stripes')"
+            )
+            page.click("button#ask")
             page.wait_for_selector(f"#chat :text('{down}')", timeout=ANSWER_MS)
             assert "is 'chroma run' up?" in page.inner_text("#chat")
+            page.wait_for_selector(f"#header :text('{down}')")  # and the header, unreloaded
+            page.get_by_role("tab", name="Library").click()
+            page.locator("#library .virtual-row").first.click()
+            page.wait_for_selector(f"#paper :text('{down}')", timeout=ANSWER_MS)
             page.reload()  # a page opened while it is down says so in its header
-            page.wait_for_selector(f"body :text('{down}')", timeout=ANSWER_MS)
+            page.wait_for_selector(f"#header :text('{down}')", timeout=ANSWER_MS)
             assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
             chroma = start_chroma(data, port)
             ask(page, question)
             wait_for_answer(page)
             assert "Okapi Stripes as Camouflage" in page.inner_text("#source-1-1")
+            page.wait_for_selector("#header :text('papers indexed')")  # back, unreloaded
             assert page.locator(GRADIO_ERRORS).count() == 0, page.inner_text("body")
     finally:
         stop(chroma)

@@ -86,7 +86,7 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
     with gr.Blocks(
         title="Paper assistant", delete_cache=CACHE_SWEEP, analytics_enabled=False
     ) as app:
-        header = gr.Markdown(ui.header())
+        header = gr.Markdown(ui.header(), elem_id="header")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"), gr.Row():
                 with gr.Column(scale=3):
@@ -169,11 +169,15 @@ def build_app(assistant: Assistant, mcp: bool = False) -> gr.Blocks:
         ask_inputs = [question, chat, history, answers, year_from, year_to, source, author]
         ask_outputs = [chat, history, answers, panel, applied, question]
         exported = [markdown, bibtex]
+        # After each answer the header says the index as it is now: papers added elsewhere,
+        # a Chroma server gone away or back.
         for trigger in (question.submit, send.click):
             trigger(
                 ui.respond, ask_inputs, ask_outputs, concurrency_limit=CHAT_CONCURRENCY,
                 api_visibility=UI_ONLY,
-            ).then(export, answers, exported, api_visibility=UI_ONLY)  # fmt: skip
+            ).then(export, answers, exported, api_visibility=UI_ONLY).then(
+                ui.header, None, header, queue=False, api_visibility=UI_ONLY,
+            )  # fmt: skip
         reset_outputs = [*ask_outputs, year_from, year_to, source, author]
         for trigger in (new_chat.click, chat.clear):  # the chat's trash icon
             trigger(ui.reset, None, reset_outputs, queue=False, api_visibility=UI_ONLY).then(

@@ -148,8 +148,8 @@ class PaperApp:
     def open_paper(
         self, ids: list[str], event: gr.SelectData
     ) -> tuple[str, pd.DataFrame, list[str], str | None]:
-        """The selected row's paper in full, and the papers nearest to it (a table whose
-        rows open in turn, to walk from paper to paper)."""
+        """The selected row's paper in full, the papers nearest to it (a table whose rows
+        open in turn, to walk from paper to paper), and its title, to ask about it."""
         row = event.index[0] if isinstance(event.index, list | tuple) else event.index
         none = pd.DataFrame(columns=SIMILAR_HEADERS), [], None
         if row is None or row >= len(ids):
@@ -163,14 +163,15 @@ class PaperApp:
             [[shortened(hit.paper.title), round(hit.similarity, 2)] for hit in similar],
             columns=SIMILAR_HEADERS,
         )
-        return paper_html(paper), table, [hit.paper.id for hit in similar], paper.id
+        return paper_html(paper), table, [hit.paper.id for hit in similar], paper.title
 
-    def ask_about(self, paper_id: str | None) -> tuple[str, gr.Tabs]:
-        """A question on the paper, naming it by its whole title when that fits the
-        question limit, else by the title's first words."""
-        if not paper_id:
+    @staticmethod
+    def ask_about(title: str | None) -> tuple[str, gr.Tabs]:
+        """A question on the open paper, naming it by its whole title when that fits the
+        question limit, else by the title's first words. The title comes from the page, so
+        the question is written even with a Chroma server gone away (asking it says so)."""
+        if not title:
             return "", gr.Tabs()
-        title = self.assistant.paper(paper_id).title
         question = ASK_ABOUT.format(title=title)
         if len(question) > MAX_QUESTION_CHARS:
             question = ASK_ABOUT.format(title=shortened(title))
@@ -206,8 +207,12 @@ class PaperApp:
     # --- what the page shows around the chat -----------------------------------------
 
     def header(self) -> str:
-        """The title, how many papers are indexed and who writes the answers."""
-        count = self.assistant.index.count()
+        """The title, how many papers are indexed and who writes the answers; or that the
+        index cannot be read (a Chroma server gone away)."""
+        try:
+            count = self.assistant.index.count()
+        except AssistantError as error:
+            return f"{TITLE}\n⚠️ {markdown_text(str(error))}"
         settings = self.assistant.settings
         if self.assistant.chain.llm is None:
             backend = "offline mode: answers quote the abstracts, no language model"
@@ -239,11 +244,12 @@ class PaperApp:
         """What the page shows of the index, as it is now: the paper count, the source
         list and the examples (on each page load and after an upload). An index it cannot
         read (a Chroma server gone away) is said in the header, the rest left as it was."""
+        header = self.header()
         try:
             examples = gr.Dataset(samples=[[q] for q in self.examples()])
-            return self.header(), self._sources_choice(), examples
-        except AssistantError as error:
-            return f"{TITLE}\n⚠️ {markdown_text(str(error))}", gr.skip(), gr.skip()
+            return header, self._sources_choice(), examples
+        except AssistantError:
+            return header, gr.skip(), gr.skip()
 
     def source_choices(self) -> list[tuple[str, str]]:
         """The source filter's choices: each file shown by its label, its value the file."""
