@@ -135,15 +135,17 @@ def cpu_seconds() -> dict[str, float]:
 # --- start-up -----------------------------------------------------------------------
 
 
-async def one_round(browser, data_dir: Path) -> dict[str, float]:
+async def one_round(browser, data_dir: Path, log: Path) -> dict[str, float]:
+    """One cold start of `assistant serve`, its output in `log` (shown if it fails)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = os.environ | {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": "offline"}
     command = [str(BIN / "assistant"), "serve", "--port", str(port)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        await asyncio.to_thread(wait_until_up, url, process, "assistant serve")
+        await asyncio.to_thread(wait_until_up, url, process, "assistant serve", log)
         http = time.perf_counter() - start
         page = await browser.new_page()
         await page.goto(url)
@@ -162,7 +164,7 @@ async def start_up(browser, args, folder: Path) -> None:
     at_start = load()
     rounds = []
     for number in range(1, args.rounds + 1):
-        rounds.append(await one_round(browser, data_dir))
+        rounds.append(await one_round(browser, data_dir, folder / f"serve-{number}.log"))
         timings = ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items())
         print(f"round {number}: {timings}", flush=True)
     bare = statistics.median(seconds_to_run("pass") for _ in range(3))
