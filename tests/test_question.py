@@ -3,8 +3,10 @@
 import pytest
 
 from assistant.search.filters import match_author
+from assistant.search.intent import Intent
 from assistant.search.question import read_question
 from assistant.store.catalog import Catalog
+from ingest.records import normalise_title
 
 ROWS = [
     {"year": 2021, "author_keys": ["jose forre", "ann lee"], "source_kinds": ["poster_session"]},
@@ -115,3 +117,18 @@ def test_search_text_drops_the_framing_but_keeps_the_topic(catalog):
     question = read_question("Which papers by Juho Lee study quantization?", catalog)
     assert question.query == "study quantization?"
     assert read_question("DUQ", catalog).query == "DUQ"
+
+
+def test_a_named_title_is_a_name_not_the_question_s_framing():
+    titles = ["Backstepping Temporal Difference Learning", "A Survey of Calibration", "DUQ"]
+    rows = [{"title": t, "title_key": normalise_title(t)} for t in titles]
+    catalog = Catalog.from_rows(["td", "survey", "duq"], rows)
+    one = read_question("What does Backstepping Temporal Difference Learning propose?", catalog)
+    assert (one.intent, one.named) == (Intent.DETAIL, (0,))
+    survey = read_question('What did "A Survey of Calibration" find?', catalog)
+    assert (survey.intent, survey.named) == (Intent.DETAIL, (1,))
+    both = read_question(
+        "How does Backstepping Temporal Difference Learning differ from A Survey of Calibration?",
+        catalog,
+    )
+    assert (both.intent, both.named) == (Intent.COMPARE, (0, 1))

@@ -59,8 +59,11 @@ class Question:
 
 def read_question(text: str, catalog: Catalog) -> Question:
     """A standalone question (follow-ups are rewritten first): its filters, what is left to
-    search for, and its intent."""
+    search for, and its intent, read around the titles it names: a title is a name, so
+    "Backstepping Temporal Difference Learning" or "A Survey of ..." asks no comparison
+    and no overview."""
     named, rest = _read_titles(text, catalog)
+    intent = read_intent(rest)
     filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
@@ -71,7 +74,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     if named and not content_words(rest):  # nothing asked beyond the titles: search them
         rest = text
     query = " ".join(rest.split()) or text
-    return Question(text, query, filters, read_intent(text), topic_free, named)
+    return Question(text, query, filters, intent, topic_free, named)
 
 
 def _read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:
