@@ -155,6 +155,26 @@ def test_follow_up_without_an_llm_uses_the_papers_of_the_last_answer(settings):
     assert follow.citations[0].paper.title == "DUQ" and "Joost van Amersfoort" in follow.text
 
 
+def test_a_title_named_in_a_conversation_is_asked_about_not_read_as_a_reference_back(settings):
+    """ "Its" inside a title is part of the name: the question stands alone."""
+    titled = paper(
+        "A Network that Explains Its Predictions",
+        "Prototype layers make a network explain its predictions with cases.",
+    )
+    assistant = make(settings, papers=[*PAPERS, titled])
+    first = assistant.ask("How does DUQ estimate uncertainty?")
+    history = [
+        {"role": "user", "content": "How does DUQ estimate uncertainty?"},
+        {"role": "assistant", "content": first.text},
+    ]
+    asked = "What does A Network that Explains Its Predictions propose?"
+    answer = assistant.ask(asked, history)
+    assert answer.question == asked
+    assert [c.paper.title for c in answer.citations] == [titled.title]
+    follow = assistant.ask("What does it propose?", history)  # a reference back all the same
+    assert "DUQ" in follow.question
+
+
 def test_openai_endpoint_blocking_and_streaming(settings, openai_stub):
     openai_stub.push(Reply("DUQ needs a single forward pass [1]."))
     llm_settings = settings.model_copy(

@@ -96,7 +96,7 @@ class AnswerChain:
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionTooLong(len(question), MAX_QUESTION_CHARS)
         history = checked_history(state["history"])
-        standalone = standalone_question(question, history)
+        standalone = standalone_question(question, history, self.retriever.catalog)
         if self.condenser is not None and standalone != question:
             transcript = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
             # If the LLM fails here, the offline rewrite stands in; the answer step reports it.

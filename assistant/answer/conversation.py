@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 from assistant.errors import AssistantError
 from assistant.search.intent import Intent, read_intent
+from assistant.search.question import read_titles
+from assistant.store.catalog import Catalog
 from ingest.text import excerpt, well_formed
 
 _ORDINALS = {"first": 0, "former": 0, "second": 1, "latter": -1, "third": 2, "last": -1}
@@ -50,10 +52,15 @@ def mentioned_titles(answer: str) -> list[str]:
     return list(dict.fromkeys(t.strip().rstrip(".") for t in found))
 
 
-def standalone_question(question: str, history: Sequence[dict]) -> str:
+def standalone_question(
+    question: str, history: Sequence[dict], catalog: Catalog | None = None
+) -> str:
     """The question itself when it stands alone; otherwise the papers the conversation
-    was about (or the previous question) put in front of it."""
-    if read_intent(question, conversation=bool(history)) is not Intent.FOLLOW_UP:
+    was about (or the previous question) put in front of it. The titles it names from
+    `catalog` are names, not references back: "its" in "... and Its Application to Scene
+    Text Recognition" asks about that paper, not the last answer's."""
+    unnamed = read_titles(question, catalog)[1] if catalog else question
+    if read_intent(unnamed, conversation=bool(history)) is not Intent.FOLLOW_UP:
         return question
     answers = [t["content"] for t in history if t.get("role") == "assistant"]
     asked = [t["content"] for t in history if t.get("role") == "user"]

@@ -62,7 +62,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     search for, and its intent, read around the titles it names: a title is a name, so
     "Backstepping Temporal Difference Learning" or "A Survey of ..." asks no comparison
     and no overview."""
-    named, rest = _read_titles(text, catalog)
+    named, rest = read_titles(text, catalog)
     intent = read_intent(rest)
     filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
@@ -77,7 +77,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     return Question(text, query, filters, intent, topic_free, named)
 
 
-def _read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:
+def read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:
     """Indexed papers the text names by their whole title (of two words or more), in order,
     and the text without those titles: a follow-up rewritten as "<titles> - which of those
     is about safety?" searches its own words among exactly those papers."""
