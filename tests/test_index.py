@@ -274,13 +274,16 @@ def test_an_ingest_killed_with_kill_9_leaves_an_index_the_next_run_completes(
     assert reopened.count() == len(before) + 352
 
 
-def test_whole_collection_reads_come_in_pages(index, monkeypatch):
+def test_whole_collection_reads_come_in_pages(index, monkeypatch, tmp_path):
     """Chroma fails one `get` of more than 32,766 records; pages keep large indexes readable."""
-    ingest_paths(index, None)
+    ingest_paths(index, [listing(tmp_path, "a.txt", "Mar 21", {"Paper One": "calibration"})])
+    monkeypatch.setattr("assistant.store.index.LOOKUP_BATCH", 100)
+    ingest_paths(index, None)  # the side index follows the 352 papers written, 100 at a time
+    assert sorted(index.side_index().catalog.ids) == sorted(index.get_all([])["ids"])
     monkeypatch.setattr("assistant.store.index.GET_PAGE", 100)
-    assert len({p.id for p in index.papers()}) == 352
+    assert len({p.id for p in index.papers()}) == 353
     everything = index.get_all(["documents"])
-    assert len(everything["ids"]) == len(everything["documents"]) == 352
+    assert len(everything["ids"]) == len(everything["documents"]) == 353
 
 
 def test_a_3000_author_paper_is_indexed_whole_and_the_index_keeps_working(index, tmp_path):
