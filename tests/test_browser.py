@@ -50,6 +50,23 @@ RECORD_CHAT = """() => {
 }"""
 
 
+# The chat scrolled to its end and staying there: Gradio scrolls it 300 ms after each
+# update, which moves a link from under a click or undoes a scroll made sooner.
+CHAT_AT_REST = """async () => {
+  const list = document.querySelector("#chat .bubble-wrap");
+  const at_end = () => list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+  if (!at_end()) return false;
+  await new Promise((done) => setTimeout(done, 500));
+  return at_end();
+}"""
+
+
+def wait_for_answer_at_rest(page, turn: int = 1) -> None:
+    """The answer in, and the chat still: for a test that clicks or scrolls in it next."""
+    wait_for_answer(page, turn)
+    page.wait_for_function(CHAT_AT_REST)
+
+
 @pytest.fixture(scope="module")
 def server(bundled_index, tmp_path_factory) -> Iterator[str]:
     """The offline app the tests share (they add papers to its copy of the index)."""
@@ -82,7 +99,7 @@ def open_in_library(page, query: str, title_words: str) -> None:
 def test_ask_see_the_streamed_answer_and_the_highlighted_source(page):
     page.evaluate(RECORD_CHAT)
     ask(page, "How does DUQ estimate uncertainty?")
-    wait_for_answer(page)
+    wait_for_answer_at_rest(page)
     # streamed: the chat grew a sentence at a time, not in one step
     assert len({len(text) for text in page.evaluate("window.chatTexts")}) > 4
     citation = page.locator('#chat a[href="#source-1-1"]').first
@@ -403,21 +420,9 @@ SHOWN_MESSAGES = """() => {
 }"""
 
 
-# Gradio scrolls the chat to its end 300 ms after each update: wait until it is there
-# and stays there, or a scroll made sooner is undone under the test.
-CHAT_AT_REST = """async () => {
-  const list = document.querySelector("#chat .bubble-wrap");
-  const at_end = () => list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
-  if (!at_end()) return false;
-  await new Promise((done) => setTimeout(done, 500));
-  return at_end();
-}"""
-
-
 def test_the_chat_label_and_buttons_never_cover_a_message(page):
     ask(page, "Which papers study uncertainty?")  # a long answer: the chat scrolls
-    wait_for_answer(page)
-    page.wait_for_function(CHAT_AT_REST)
+    wait_for_answer_at_rest(page)
     scroller = "document.querySelector('#chat .bubble-wrap')"
     assert page.evaluate(f"{scroller}.scrollTop") > 0
     floating = page.locator("#chat [data-testid=block-label], #chat .icon-button-wrapper.top-panel")
@@ -439,7 +444,7 @@ def test_on_a_phone_a_clicked_citation_shows_its_card_title(browser, server):
     page.goto(server)
     page.wait_for_selector("#question textarea")
     ask(page, "How does Switch-NeRF work?")  # its card is taller than the screen
-    wait_for_answer(page)
+    wait_for_answer_at_rest(page)
     assert page.locator("#source-1-1").bounding_box()["height"] > 844
     page.locator('#chat a[href="#source-1-1"]').first.click()
     title = page.locator("#source-1-1.pa-active h4")
