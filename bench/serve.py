@@ -213,8 +213,7 @@ class Shown:
 def pick_chats(settings: Settings, count: int) -> list[Chat]:
     """Poster-session papers (the pages that name authors), by title, whose conversation
     one user gets right: each answer cites that paper alone, the follow-up names its first
-    author. Today 144 of 145 are: "Backstepping Temporal Difference Learning" holds a
-    word ("Difference") that the question is read by as a comparison."""
+    author. Today all 145 are (intent is read around the titles a question names)."""
     assistant = Assistant(settings)
     chats: list[Chat] = []
     for paper in assistant.library(limit=10_000):
