@@ -1,21 +1,32 @@
-"""Fit the offline answer's decisions on the tune halves; write assistant/answer/fitted.json.
+"""Fit the offline answer's decisions on tune data; write assistant/answer/fitted.json.
 
-    uv run python evals/fit.py [--data-dir DIR]   # DIR: an index of the bundled corpus
+    uv run python evals/fit.py [--data-dir DIR] [--extra DATASET=INDEX_DIR ...]
 
-For every case of the tune sets (dev.jsonl and every *-tune.jsonl; never a *-heldout
-half) it makes the question standalone as the offline chain does and searches it. Then:
+Tune data: dev.jsonl and every *-tune.jsonl over the bundled corpus (DIR, an index of
+it; never a *-heldout set), and each --extra dataset over its own index: SciFact's tune
+claims, a second field (evals/scifact.py writes them and their index). For every case it
+makes the question standalone as the offline chain does, searches it, and reads the
+candidates against the question's facets (answer/coverage.py). Then:
 
-    refusal       a logistic regression (scikit-learn, features standardised, classes
-                  balanced, L2 strength C) of P(the papers cannot answer) on the evidence
-                  signals (assistant/answer/refusal.py). C and the threshold are chosen on
-                  out-of-fold probabilities of 5-fold cross-validation: the threshold is the
-                  lowest that refuses at most MAX_WRONGLY_REFUSED of each set's answerable
-                  questions (the target), C the one that then refuses the most of the
-                  questions the papers cannot answer. The model is fitted on every case.
-    list_margin,  a "which papers" or overview answer lists the papers whose fused score is
-    list_support  within list_margin of the best one's and whose title or best abstract
-                  sentence holds at least list_support of the topic's content words: the
-                  pair with the best mean F1 of listed against expected papers.
+    coverage      a logistic regression of P(a paper covers a facet) on the reader's
+                  signals, from pairs the data labels: each facet of a question the papers
+                  answer with each paper it expects (covered), and each facet a case names
+                  as missing with every candidate read (not covered). Classes balanced,
+                  features standardised, C = 1; covered at 0.5.
+    grading       a logistic regression (classes balanced, L2 strength C) of P(the papers
+                  do not answer every facet) on the evidence signals and the coverage
+                  features (answer/grading.py). C and the threshold are chosen on
+                  out-of-fold probabilities of 5-fold cross-validation, the coverage model
+                  refitted inside each fold: the threshold is the lowest that leaves at
+                  most MAX_NOT_FULL of each set's answerable questions without a full
+                  answer (the target), C the one that then grades the most of the others
+                  below full. `certain` is the highest out-of-fold score of an answerable
+                  question: with a model configured, only a `none` over it is refused
+                  without asking the model.
+    list_margin   a "which papers" or overview answer lists the papers the reader found
+                  covering every facet whose fused score is within list_margin of the
+                  best one's: the margin with the best mean F1 of listed against expected
+                  papers.
     close_margin  a single-paper answer names the best two or three papers as the closest
                   matches when their fused scores are within this of the best one's: the
                   margin with the best mean F1 of cited against expected papers.
@@ -30,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -39,56 +51,110 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from assistant.answer.conversation import standalone_question
-from assistant.answer.extractive import CLOSE_AT_MOST, support
-from assistant.answer.refusal import gather_evidence
+from assistant.answer.coverage import FEATURES, Reader
+from assistant.answer.evidence import gather_evidence
+from assistant.answer.extractive import CLOSE_AT_MOST, listed_papers
+from assistant.answer.fitted import Logistic
+from assistant.answer.grading import READ, Grading, Grounding, coverage_features
 from assistant.api import Assistant
-from assistant.evaluation.dataset import load_dataset
+from assistant.evaluation.dataset import EvalCase, load_dataset
 from assistant.search.intent import Intent
+from assistant.search.retrieval import Hits
 from assistant.settings import Settings
+from assistant.text import content_words
 from ingest.records import normalise_title
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT / "evals" / "datasets"
 FITTED = ROOT / "assistant" / "answer" / "fitted.json"
-MAX_WRONGLY_REFUSED = 0.05  # the target: answerable questions refused
+MAX_NOT_FULL = 0.05  # the target: answerable questions not given a full answer
 FOLDS = 5
 SEED = 20261129
 STRENGTHS = (1.0, 0.3, 0.1, 0.03)  # C: the inverse strength of the L2 penalty
-MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3)
-SUPPORTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # shares of the topic's words
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 1.0)
+UNFITTED = Logistic({}, 0.0, 0.5)  # reads the signals; its probabilities are not used
 
 
 def tune_sets() -> list[Path]:
     return [p for p in sorted(DATASETS.glob("*.jsonl")) if not p.stem.endswith("heldout")]
 
 
-def collect(assistant: Assistant, paths: list[Path]) -> dict:
-    """Per case: the refusal signals and label, and the ranking's fused scores with
-    whether each paper is expected, by what the answer does with them."""
-    found: dict = {"names": [], "x": [], "y": [], "sets": [], "lists": [], "singles": []}
-    for path in paths:
-        for case in load_dataset(path):
-            history = [{"role": t.role, "content": t.content} for t in case.history]
-            hits = assistant.search(standalone_question(case.question, history))
-            question = hits.question
-            if question.topic_free or question.named or not hits:
-                continue
-            features = gather_evidence(hits, assistant.retriever.local).features()
-            found["names"] = list(features)
-            found["x"].append(list(features.values()))
-            found["y"].append(not case.answerable)
-            found["sets"].append(path.stem)
-            if not case.answerable:
-                continue
-            expected = {normalise_title(t) for t in case.expected_titles}
-            ranked = [(h.score, normalise_title(h.paper.title) in expected) for h in hits]
-            if question.wants_all:
-                backed = [support(question.query, h) for h in hits]
-                listed = [(s, b, hit) for (s, hit), b in zip(ranked, backed, strict=True)]
-                found["lists"].append((listed, len(expected)))
-            elif question.intent is Intent.DETAIL:
-                found["singles"].append((ranked, len(expected)))
+@dataclass
+class Tuned:
+    """One tune case as the offline chain sees it before writing."""
+
+    set: str
+    case: EvalCase
+    hits: Hits
+    reader: Reader
+    features: dict[str, float]  # the evidence signals (of the ranking, model-free)
+    signals: list[list[dict[str, float]]]  # per candidate read, per facet
+
+    @property
+    def not_full(self) -> bool:
+        return self.case.expected_grounding != "full"
+
+    @property
+    def expected(self) -> set[str]:
+        return {normalise_title(t) for t in self.case.expected_titles}
+
+    def candidates(self) -> Hits | list:
+        return self.hits if self.hits.question.wants_all else self.hits[:READ]
+
+    def read(self, coverage: Logistic):
+        return self.reader.read(self.hits.question.facets, self.candidates(), coverage)
+
+
+def collect(assistant: Assistant, path: Path) -> list[Tuned]:
+    retriever = assistant.retriever
+    reader = Reader(retriever.local, retriever.embed_query)
+    found = []
+    for case in load_dataset(path):
+        history = [{"role": t.role, "content": t.content} for t in case.history]
+        hits = assistant.search(standalone_question(case.question, history, retriever.catalog))
+        question = hits.question
+        if question.topic_free or question.named or not hits:
+            continue
+        features = gather_evidence(hits, retriever.local).features()
+        tuned = Tuned(path.stem, case, hits, reader, features, [])
+        tuned.signals = [[s.signals for s in p.supports] for p in tuned.read(UNFITTED)]
+        found.append(tuned)
     return found
+
+
+def coverage_pairs(cases: list[Tuned]) -> tuple[np.ndarray, np.ndarray]:
+    """(signals, covered) for the facet-paper pairs the labels decide (module docstring)."""
+    x, y = [], []
+    for tuned in cases:
+        facets = tuned.hits.question.facets
+        missing = [content_words(m) for m in tuned.case.missing_facets]
+        expected = tuned.expected
+        for hit, signals in zip(tuned.candidates(), tuned.signals, strict=True):
+            is_expected = normalise_title(hit.paper.title) in expected
+            for facet, signal in zip(facets, signals, strict=True):
+                words = content_words(facet.text)
+                lacking = any(words & m for m in missing)
+                if lacking:
+                    label = False
+                elif is_expected and tuned.case.expected_grounding in ("full", "partial"):
+                    label = True
+                else:
+                    continue
+                x.append([signal[name] for name in FEATURES])
+                y.append(label)
+    return np.array(x), np.array(y)
+
+
+def fit_coverage(cases: list[Tuned]) -> Logistic:
+    x, y = coverage_pairs(cases)
+    weights, bias = fit_logistic(x, y, 1.0)
+    return Logistic(dict(zip(FEATURES, map(float, weights), strict=True)), bias, 0.5)
+
+
+def grading_features(cases: list[Tuned], coverage: Logistic) -> tuple[list[str], np.ndarray]:
+    rows = [t.features | coverage_features(t.hits.question.facets, t.read(coverage)) for t in cases]
+    names = list(rows[0])
+    return names, np.array([[row[n] for n in names] for row in rows])
 
 
 def f1(chosen: list[bool], expected: int) -> float:
@@ -96,15 +162,25 @@ def f1(chosen: list[bool], expected: int) -> float:
     return 2 * right / (len(chosen) + expected) if chosen else 0.0
 
 
-def list_f1(cases: list, rule: tuple[float, float]) -> float:
-    margin, least = rule
+def list_f1(cases: list, rule: tuple[float]) -> float:
+    (margin,) = rule
     scores = []
-    for listed, expected in cases:
-        best = max(score for score, _, _ in listed)
-        within = [(backed, hit) for score, backed, hit in listed if score >= best - margin]
-        kept = [hit for backed, hit in within if backed >= least] or [within[0][1]]
-        scores.append(f1(kept, expected))
+    for hits, grading, expected in cases:
+        listed = listed_papers(hits, grading, margin)
+        right = [normalise_title(hits[n - 1].paper.title) in expected for n in listed]
+        scores.append(f1(right, len(expected)))
     return float(np.mean(scores))
+
+
+def list_cases(cases: list[Tuned], coverage: Logistic) -> list:
+    """(hits, their reading, the expected titles) of every answerable "which papers" case."""
+    found = []
+    for t in cases:
+        if t.hits.question.wants_all and not t.not_full:
+            read = tuple(t.read(coverage))
+            grading = Grading(Grounding.FULL, t.hits.question.facets, read, None, None)
+            found.append((t.hits, grading, t.expected))
+    return found
 
 
 def close_f1(cases: list, rule: tuple[float]) -> float:
@@ -145,84 +221,126 @@ def probabilities(weights: np.ndarray, bias: float, x: np.ndarray) -> np.ndarray
     return 1 / (1 + np.exp(-(x @ weights + bias)))
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, strength: float) -> np.ndarray:
-    found = np.zeros(len(y))
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, y):
+def out_of_fold(cases: list[Tuned], strength: float) -> np.ndarray:
+    """Each case's grading score from models fitted without its fold: the coverage model
+    and the grading model both."""
+    y = np.array([t.not_full for t in cases])
+    found = np.zeros(len(cases))
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
+    for train, test in folds.split(np.zeros(len(y)), y):
+        coverage = fit_coverage([cases[i] for i in train])
+        _, x = grading_features(cases, coverage)
         weights, bias = fit_logistic(x[train], y[train], strength)
         found[test] = probabilities(weights, bias, x[test])
     return found
 
 
 def rates(scores: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, float, float]:
-    """(precision, recall of refusals, share of answerable questions refused)."""
-    refused = scores >= threshold
-    right = (refused & y).sum()
-    precision = right / refused.sum() if refused.any() else 1.0
-    return precision, right / y.sum(), (refused & ~y).sum() / (~y).sum()
+    """(precision, recall of grading below full, share of answerable questions below full)."""
+    below = scores >= threshold
+    right = (below & y).sum()
+    precision = right / below.sum() if below.any() else 1.0
+    recall = right / y.sum() if y.any() else 1.0
+    return precision, recall, (below & ~y).sum() / (~y).sum() if (~y).any() else 0.0
 
 
 def operating_point(scores: np.ndarray, y: np.ndarray, sets: np.ndarray) -> float:
-    """The lowest threshold that refuses at most MAX_WRONGLY_REFUSED of the answerable
-    questions of every set (the easy dev set must not hide the people set's refusals)."""
+    """The lowest threshold that grades at most MAX_NOT_FULL of the answerable questions
+    of every set below full (the easy dev set must not hide the people set's)."""
     allowed = (
         t
         for t in sorted({*np.round(scores, 4), 1.0})
-        if all(
-            rates(scores[sets == s], y[sets == s], t)[2] <= MAX_WRONGLY_REFUSED for s in set(sets)
-        )
+        if all(rates(scores[sets == s], y[sets == s], t)[2] <= MAX_NOT_FULL for s in set(sets))
     )
     return float(min(allowed))
 
 
-def fit_refusal(names: list[str], x: np.ndarray, y: np.ndarray, sets: np.ndarray) -> dict:
-    print(f"refusal: {len(y)} tune cases, {y.sum()} of them ones the papers cannot answer")
-    recall = {}
+def fit_grading(cases: list[Tuned]) -> dict:
+    y = np.array([t.not_full for t in cases])
+    sets = np.array([t.set for t in cases])
+    print(f"grading: {len(y)} tune cases, {y.sum()} of them not fully answerable")
+    for name in sorted(set(sets)):
+        print(f"  {name}: {(sets == name).sum()} cases, {(y & (sets == name)).sum()} not full")
+    recall, held_by = {}, {}
     for strength in STRENGTHS:
-        held = out_of_fold(x, y, strength)
+        held_by[strength] = held = out_of_fold(cases, strength)
         recall[strength] = rates(held, y, operating_point(held, y, sets))[1]
         print(f"  C={strength}: out-of-fold recall {recall[strength]:.3f} at the target")
     strength = max(STRENGTHS, key=lambda s: (recall[s], -s))  # ties: the stronger penalty
-    held = out_of_fold(x, y, strength)
+    held = held_by[strength]
     threshold = operating_point(held, y, sets)
-    print(f"  C={strength}; out-of-fold precision / recall / answerable refused, by threshold:")
+    print(f"  C={strength}; out-of-fold precision / recall / answerable below full:")
     for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, threshold):
         mark = "  <- chosen" if t == threshold else ""
         print(f"    {t:.4f}: " + " / ".join(f"{v:.3f}" for v in rates(held, y, t)) + mark)
+    for name in sorted(set(sets)):
+        chosen = sets == name
+        _, found, wrong = rates(held[chosen], y[chosen], threshold)
+        print(f"    {name}: not-full graded below full {found:.3f}, answerable {wrong:.3f}")
+    coverage = fit_coverage(cases)
+    names, x = grading_features(cases, coverage)
     weights, bias = fit_logistic(x, y, strength)
+    certain = min(1.0, float(np.ceil(held[~y].max(initial=0.0) * 1e4) / 1e4))
     return {
-        "weights": {name: round(float(w), 6) for name, w in zip(names, weights, strict=True)},
-        "bias": round(bias, 6),
-        "threshold": round(threshold, 4),
-        "C": strength,
-        "cases": len(y),
+        "coverage": {
+            "weights": {k: round(v, 6) for k, v in coverage.weights.items()},
+            "bias": round(coverage.bias, 6),
+            "threshold": coverage.threshold,
+            "pairs": len(coverage_pairs(cases)[1]),
+        },
+        "grading": {
+            "weights": {n: round(float(w), 6) for n, w in zip(names, weights, strict=True)},
+            "bias": round(bias, 6),
+            "threshold": round(threshold, 4),
+            "certain": certain,
+            "C": strength,
+            "cases": len(y),
+        },
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, help="an index of the bundled corpus")
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="DATASET=INDEX_DIR",
+        help="another tune set over its own index (evals/scifact.py prints SciFact's)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fit-"))
     assistant = Assistant(Settings(data_dir=data_dir, llm="offline"))
     if args.data_dir is None:
         assistant.ingest()
     paths = tune_sets()
+    cases = [t for path in paths for t in collect(assistant, path)]
+    for extra in args.extra:
+        dataset, _, index = extra.partition("=")
+        other = Assistant(Settings(data_dir=Path(index), llm="offline"))
+        cases += collect(other, Path(dataset))
+        paths.append(Path(dataset))
     print(f"tune sets: {', '.join(p.name for p in paths)}\n")
-    found = collect(assistant, paths)
-    x, y, sets = np.array(found["x"]), np.array(found["y"]), np.array(found["sets"])
     fitted = {
-        "version": 2,
+        "version": 3,
         "fitted_by": "evals/fit.py",
         "fitted_on": [p.name for p in paths],
         "date": date.today().isoformat(),
-        "refusal": fit_refusal(found["names"], x, y, sets),
+        **fit_grading(cases),
     }
-    lists = [(margin, least) for margin in MARGINS for least in SUPPORTS]
-    margin, least = fit_rule(
-        "list_margin, list_support", found["lists"], list_f1, lists, (1.0, 0.0)
+    coverage = Logistic(**{k: fitted["coverage"][k] for k in ("weights", "bias", "threshold")})
+    bundled = [t for t in cases if t.set in {p.stem for p in tune_sets()}]
+    (margin,) = fit_rule(
+        "list_margin", list_cases(bundled, coverage), list_f1, [(m,) for m in MARGINS], (1.0,)
     )
-    (close,) = fit_rule("close_margin", found["singles"], close_f1, [(m,) for m in MARGINS], (0.0,))
-    fitted |= {"list_margin": margin, "list_support": least, "close_margin": close}
+    singles = [
+        ([(h.score, normalise_title(h.paper.title) in t.expected) for h in t.hits], len(t.expected))
+        for t in bundled
+        if not t.not_full and t.hits.question.intent is Intent.DETAIL
+    ]
+    (close,) = fit_rule("close_margin", singles, close_f1, [(m,) for m in MARGINS], (0.0,))
+    fitted |= {"list_margin": margin, "close_margin": close}
     FITTED.write_text(json.dumps(fitted, indent=2) + "\n")
     print(f"\nwrote {FITTED.relative_to(ROOT)}")
 

@@ -243,7 +243,9 @@ def test_answer_json_has_the_design_shape(settings):
     data = make(settings).ask("How does DUQ estimate uncertainty?").to_json()
     assert set(data) >= {"answer", "refused", "citations", "retrieved", "filters", "backend"}
     design = {"n", "id", "title", "authors", "year", "source"}  # DESIGN.md, plus the ids
-    assert set(data["citations"][0]) == design | {"doi", "arxiv_id"}
+    assert set(data["citations"][0]) == design | {"doi", "arxiv_id", "covers", "lacks"}
+    assert data["grounding"] == "full" and data["facets"] == ["DUQ estimate uncertainty"]
+    assert data["citations"][0] | {"covers": ["DUQ estimate uncertainty"], "lacks": []}
     assert set(data["retrieved"][0]) == {"id", "title", "score"}
     json.dumps(data)
 
@@ -259,17 +261,12 @@ def test_when_no_paper_stands_out_the_closest_two_or_three_are_named(settings, m
     assert len(make(settings).ask("How does DUQ estimate uncertainty?").citations) == 1
 
 
-def test_a_list_names_only_papers_whose_own_words_back_the_topic(settings, wide_lists, monkeypatch):
-    from assistant.answer.extractive import support
-    from assistant.answer.fitted import fitted
-
-    monkeypatch.setitem(fitted(), "list_support", 0.5)
-    assistant = make(settings)
-    answer = assistant.ask("Which papers study calibration?")
-    listed = {c.paper.title for c in answer.citations}
-    assert "Scenes as Fields" not in listed and "Temperature Scaling" in listed
-    hits = assistant.search("Which papers study calibration?")
-    assert all(support("calibration", h) >= 0.5 for h in hits if h.paper.title in listed)
+def test_a_list_names_only_papers_that_cover_every_facet(settings, wide_lists):
+    answer = make(settings).ask("Which papers study calibration of transformers?")
+    assert answer.facets == ["calibration", "transformers"]
+    assert [c.paper.title for c in answer.citations] == ["Four-bit Transformers"]
+    assert answer.text.startswith("1 indexed paper matches:")  # the count is the count listed
+    assert answer.grounding == "full"
 
 
 def test_lone_surrogates_in_a_paper_or_a_question_are_replaced(settings, tmp_path):

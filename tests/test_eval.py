@@ -172,9 +172,9 @@ def test_report_files(settings, dataset, tmp_path):
     names = sorted(path.name for path in written)
     assert names == [
         "by_type.png",
+        "grading_pr.png",
         "latency.png",
         "recall_at_k.png",
-        "refusal_pr.png",
         "report.json",
         "report.md",
     ]
@@ -183,9 +183,10 @@ def test_report_files(settings, dataset, tmp_path):
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in pngs)
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "| hybrid (configured) |" in markdown and "![recall_at_k](recall_at_k.png)" in markdown
-    checks = markdown.index("## Refusals and checks")
-    assert checks < markdown.index("![refusal_pr](refusal_pr.png)")
-    curve = result.summary["refusal_curve"]
+    checks = markdown.index("## Grading, refusals and checks")
+    assert checks < markdown.index("![grading_pr](grading_pr.png)")
+    assert "| not fully answerable, given a full answer |" in markdown
+    curve = result.summary["grading_curve"]
     assert len(curve["threshold"]) == len(curve["recall"]) == 19
     assert 0 < curve["operating_point"] < 1
     data = json.loads((tmp_path / "report" / "report.json").read_text())

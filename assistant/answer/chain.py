@@ -5,7 +5,10 @@
 `write` is the LLM when an endpoint is configured, as a LangChain runnable
 (prompts/answer.txt | chat model | string parser; condensing a follow-up likewise),
 else the offline answerer; if the LLM fails, the offline answer stands in and says
-why. Weak evidence is refused before anything is written (refusal.py decides). The
+why. Before anything is written the reader checks the candidates against the question's
+facets and the grading decides full, partial or none (grading.py); none is refused
+there, unless a model is configured and the case is not clear-cut, when the model, told
+what each paper covers, may say itself that the papers do not hold the answer. The
 steps around the LLM are plain functions: wrapping them in runnables bought nothing
 and cost every offline answer 0.7 s of imports (LangChain's runnables load its
 tracing, and langsmith).
@@ -15,11 +18,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.conversation import checked_history, standalone_question
+from assistant.answer.coverage import Reader
 from assistant.answer.extractive import offline_answer
-from assistant.answer.refusal import decide, refusal_model
+from assistant.answer.fitted import fitted
+from assistant.answer.grading import Grading, Grounding, grade
 from assistant.answer.render import number_context
 from assistant.answer.result import REFUSAL, Answer
 from assistant.answer.streaming import AnswerStream
@@ -54,6 +60,10 @@ class AnswerChain:
             self.llm_writer = load_prompt("answer") | llm | StrOutputParser()
             self.condenser = load_prompt("condense") | llm | StrOutputParser()
 
+    @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.retriever.local, self.retriever.embed_query)
+
     def ask(self, question: str, history=(), **search: Any) -> Answer:
         *_, answer = self.stream(question, history, **search)
         return answer
@@ -61,18 +71,22 @@ class AnswerChain:
     def stream(self, question: str, history=(), **search: Any) -> Iterator[str | Answer]:
         """Checked text pieces as they are written (streaming.py), then the `Answer`."""
         state = self._retrieve(self._condense({"question": question, "history": history, **search}))
-        hits: Hits = state["hits"]
-        decision = decide(hits, self.retriever.local)
-        state["decision"] = decision.to_json(refusal_model())
-        if decision.refuse:
-            yield from self._written(state, f"{REFUSAL} {decision.explain()}", self.llm_name)
+        grading, hits = grade(state["hits"], self.reader)
+        state |= {"hits": hits, "grading": grading}
+        if grading.refused and (self.llm_writer is None or _clear_cut(grading)):
+            refusal = f"{REFUSAL} {grading.explain()}".strip()
+            yield from self._written(state, refusal, self.llm_name)
             return
-        inputs = {**state, "context": number_context(hits), "question": state["standalone"]}
+        inputs = {
+            **state,
+            "context": number_context(hits, grading),
+            "question": state["standalone"],
+        }
         notice = None
         if self.llm_writer is not None:
             from assistant.answer.llm import EMPTY_ANSWER, explain_llm_error
 
-            shown, wrote = AnswerStream(list(hits)), False
+            shown, wrote = AnswerStream(list(hits), grading), False
             try:
                 for piece in self.llm_writer.stream(inputs):
                     wrote = wrote or bool(piece.strip())
@@ -87,7 +101,8 @@ class AnswerChain:
                 return
             notice = f"The language model could not answer ({reason}); offline answer below"
             yield f"\n\n[{notice}]\n\n"
-        yield from self._written(state, offline_answer(hits.question, hits), "offline", notice)
+        written = offline_answer(hits.question, hits, grading)
+        yield from self._written(state, written, "offline", notice)
 
     def _condense(self, state: dict) -> dict:
         question = well_formed(state["question"]).strip()
@@ -113,7 +128,7 @@ class AnswerChain:
     ) -> Iterator[str | Answer]:
         """Text written without a model, streamed through the same check a sentence at a
         time: it is whole at once, and a page re-renders the answer for every piece."""
-        shown = AnswerStream(list(state["hits"]))
+        shown = AnswerStream(list(state["hits"]), state["grading"])
         for sentence in sentence_pieces(text):
             if piece := shown.feed(sentence):
                 yield piece
@@ -124,7 +139,14 @@ class AnswerChain:
         self, state: dict, shown: AnswerStream, backend: str, notice: str | None = None
     ) -> Answer:
         hits: Hits = state["hits"]
+        grading: Grading = state["grading"]
         check = shown.check
+        if shown.refused:
+            grounding = Grounding.NONE
+        elif grading.grounding is Grounding.FULL:
+            grounding = Grounding.FULL
+        else:  # the model answered what the offline decision would not: part of it at most
+            grounding = Grounding.PARTIAL
         return Answer(
             text=shown.text,
             citations=[] if shown.refused else check.citations,
@@ -137,5 +159,14 @@ class AnswerChain:
             dropped_unsupported=check.dropped_unsupported,
             notice=notice,
             question=state["standalone"],
-            evidence=state["decision"],
+            evidence=grading.to_json(),
+            grounding=str(grounding),
+            facets=[f.text for f in grading.facets],
+            coverage={p.hit.paper.id: p.to_json() for p in grading.papers},
         )
+
+
+def _clear_cut(grading: Grading) -> bool:
+    """Sure enough to refuse without asking the model: a score at or over the level above
+    which no tune question the papers answer was scored (evals/fit.py)."""
+    return grading.score is None or grading.score >= fitted()["grading"]["certain"]

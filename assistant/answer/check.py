@@ -5,19 +5,24 @@ Every citation, in any spelling (citations.py), is mapped to the context or remo
 counted, and the kept ones are written [n]. Each sentence that cites is then checked for
 support in the abstracts it cites: a cited paper that does not support it is removed (and
 counted) when another cited paper does; when none does, the sentence keeps its citations
-but is reported as unsupported and its papers are not listed as sources. So neither a
+but is reported as unsupported and its papers are not listed as sources. A paper does not
+back a sentence that names a facet of the question the reader found it lacks
+(coverage.py): "Blurring Diffusion Models folds proteins [1]" is flagged. So neither a
 confused model nor a planted abstract ("cite [9]") can make an answer list a paper that
 was not retrieved, or one that does not back what cites it.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from assistant.answer.citations import CitationMark, find_citations, write_citations
 from assistant.answer.result import Citation
 from assistant.search.retrieval import Hit
 from assistant.text import best_sentence, content_words, sentence_pieces
+
+if TYPE_CHECKING:
+    from assistant.answer.grading import Grading
 
 SUPPORTED = 0.5  # share of a claim's content words its cited abstract must contain
 
@@ -32,8 +37,14 @@ class CitationCheck:
     sentence is complete, and keeps what it found: the papers that support what cites
     them (the Sources), the unsupported sentences and the removed citations."""
 
-    def __init__(self, hits: list[Hit]) -> None:
+    def __init__(self, hits: list[Hit], grading: Grading | None = None) -> None:
         self.hits = hits
+        # n -> the content words of each facet the reader found paper n lacks
+        self.lacking: dict[int, list[set[str]]] = {}
+        for n, hit in enumerate(hits, 1):
+            read = grading.coverage_of(hit.paper.id) if grading else None
+            if read:
+                self.lacking[n] = [content_words(f.text) for f in read.lacking if f.words]
         self.support: dict[int, list[str]] = {}  # n -> its abstract's sentences that back it
         self.unsupported: list[str] = []  # cited sentences no cited abstract supports
         self.dropped_outside = 0  # numbers (or ranges) outside the context, removed
@@ -66,7 +77,9 @@ class CitationCheck:
         cited = sorted({n for mark in marks for n in mark.numbers(count)})
         claim = claim_of(sentence, marks)
         found = {n: best_sentence(claim, _evidence(self.hits[n - 1])) for n in cited}
-        backing = [n for n in cited if found[n][1] >= SUPPORTED]
+        backing = [
+            n for n in cited if found[n][1] >= SUPPORTED and not self._names_lacking(claim, n)
+        ]
         if backing:
             self.dropped_unsupported += len(cited) - len(backing)
             for n in backing:
@@ -76,6 +89,11 @@ class CitationCheck:
         if content_words(claim):  # a line holding only citations claims nothing
             self.unsupported.append(claim)
         return Sentence(_rewritten(sentence, marks, set(cited), count), backed=False)
+
+    def _names_lacking(self, claim: str, n: int) -> bool:
+        """The claim names a facet paper n lacks: all of the facet's words are in it."""
+        said = content_words(claim)
+        return any(words and words <= said for words in self.lacking.get(n, []))
 
 
 def claim_of(sentence: str, marks: list[CitationMark] | None = None) -> str:

@@ -1,9 +1,11 @@
 """The offline answerer: no LLM, so it quotes the abstract sentences that answer the question.
 
-It shapes the answer to the question's intent (search/intent.py): a list of the papers
-that qualify for "which papers" and overview questions (those scoring within a fitted
-margin of the best whose title or one sentence holds a fitted share of the topic's
-words), two papers side by side for a comparison, the author list for "who
+It shapes the answer to its grading (grading.py) and the question's intent
+(search/intent.py). A `partial` answer says first what no paper covers, then gives the
+closest papers as partial matches, each with what it covers. Otherwise: a list of the
+papers that qualify for "which papers" and overview questions (those the reader found
+covering every facet, scoring within a fitted margin of the best; the count said is the
+count listed), two papers side by side for a comparison, the author list for "who
 wrote", and for anything else the sentence that holds the number or name asked for,
 first, or, when no paper stands out (the best two or three within another fitted
 margin), each of them with its best sentence. It cites only the numbered papers it was
@@ -16,28 +18,29 @@ import re
 
 from assistant.answer.citations import defuse
 from assistant.answer.fitted import fitted
+from assistant.answer.grading import Grading, Grounding, joined
 from assistant.search.intent import Intent, asks_for_a_number
 from assistant.search.question import Question
 from assistant.search.retrieval import Hit
-from assistant.text import best_sentence, content_words, overlap, split_sentences
+from assistant.text import content_words, overlap, split_sentences
 
 CLOSE_AT_MOST = 3  # papers a close call names
+PARTIAL_SHOWN = 3  # partial matches a partial answer shows
 OFFLINE_NOTE = "(Offline mode: sentences quoted from the abstracts; no language model was used.)"
 _NUMBER = re.compile(r"\d")
 
 
-def offline_answer(reading: Question, hits: list[Hit]) -> str:
+def offline_answer(reading: Question, hits: list[Hit], grading: Grading) -> str:
     """Answer text with [n] citations, n being the hit's place in `hits` (1-based)."""
     question, intent = reading.text, reading.intent
-    if reading.topic_free:
+    if grading.grounding is Grounding.PARTIAL:
+        body = _partial(hits, grading)
+    elif reading.topic_free:
         lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
     elif intent.wants_all:
-        within = _within(hits, fitted()["list_margin"], len(hits))
-        listed = [
-            n for n in within if support(reading.query, hits[n - 1]) >= fitted()["list_support"]
-        ]
-        body = f"{_count(listed)}:\n" + _lines(question, hits, listed or within[:1])
+        listed = listed_papers(hits, grading, fitted()["list_margin"])
+        body = f"{_count(listed)}:\n" + _lines(question, hits, listed)
     elif intent is Intent.AUTHORS:
         paper = hits[0].paper
         if paper.authors:
@@ -62,10 +65,36 @@ def offline_answer(reading: Question, hits: list[Hit]) -> str:
     return f"{body}\n\n{OFFLINE_NOTE}"
 
 
-def support(topic: str, hit: Hit) -> float:
-    """How well the paper's own words back the topic: the share of the topic's content
-    words its title or its best abstract sentence holds."""
-    return max(overlap(topic, hit.paper.title), best_sentence(topic, hit.paper.abstract)[1])
+def listed_papers(hits: list[Hit], grading: Grading, margin: float) -> list[int]:
+    """The places (1-based) of the papers a list names: those covering every facet, within
+    `margin` of the best fused score; the best one alone when none covers them all."""
+    within = set(_within(hits, margin, len(hits)))
+    complete = {p.hit.paper.id for p in grading.complete()}
+    listed = [n for n, hit in enumerate(hits, 1) if n in within and hit.paper.id in complete]
+    return listed or [1]
+
+
+def _partial(hits: list[Hit], grading: Grading) -> str:
+    """What no paper covers, then the closest papers (those covering the most facets,
+    best ranked first), each with what it covers and the sentence that covers it."""
+    place = {hit.paper.id: n for n, hit in enumerate(hits, 1)}
+    closest = sorted(
+        (p for p in grading.papers if p.covered),
+        key=lambda p: (-len(p.covered), place[p.hit.paper.id]),
+    )[:PARTIAL_SHOWN]
+    lines = []
+    for read in closest:
+        n = place[read.hit.paper.id]
+        covers = [s for s in read.supports if s.covered]
+        sentence = max(covers, key=lambda s: s.probability).sentence
+        if sentence in ("", read.hit.paper.title):  # quote the abstract, not the title again
+            sentence = _best_sentences(" ".join(f.text for f in read.covered), read.hit, 1)[0]
+        else:
+            sentence = defuse(sentence)
+        what = joined([f.text for f in read.covered])
+        lines.append(f"- **{read.hit.paper.title}** [{n}] covers {what}: {sentence}")
+    lead = grading.explain()
+    return f"{lead}\nThe closest papers, as partial matches:\n" + "\n".join(lines)
 
 
 def _lines(question: str, hits: list[Hit], places: list[int]) -> str:

@@ -5,8 +5,12 @@ how a long author list reads where people read about a paper."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from assistant.answer.result import Citation
+
+if TYPE_CHECKING:
+    from assistant.answer.grading import Grading
 
 AUTHORS_SHOWN = 12
 
@@ -18,12 +22,14 @@ def authors_text(authors: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def number_context(hits: Sequence) -> str:
-    """[n] Title, what the index knows about the paper, and its abstract: a model can only
-    ground author, year or listing questions in what it is shown."""
+def number_context(hits: Sequence, grading: Grading | None = None) -> str:
+    """[n] Title, what the index knows about the paper, which parts of the question the
+    reader found it covers, and its abstract: a model can only ground author, year or
+    listing questions in what it is shown, and say what no paper holds when told."""
     blocks = []
     for n, hit in enumerate(hits, 1):
         paper = hit.paper
+        read = grading.coverage_of(paper.id) if grading else None
         kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in paper.sources))
         facts = [
             ("Authors", ", ".join(paper.authors)),
@@ -31,6 +37,8 @@ def number_context(hits: Sequence) -> str:
             ("Venue", paper.venue or ""),
             ("Listed on", ", ".join(paper.listed_on)),
             ("Source", kinds),
+            ("Covers", "; ".join(f.text for f in read.covered) if read else ""),
+            ("Does not cover", "; ".join(f.text for f in read.lacking) if read else ""),
         ]
         about = "\n".join(f"{name}: {value}" for name, value in facts if value)
         blocks.append(f"[{n}] {paper.title}\n{about}\nAbstract: {paper.abstract}")

@@ -32,7 +32,10 @@ class Answer:
     dropped_unsupported: int = 0  # removed: their abstract does not back a sentence another does
     notice: str | None = None  # e.g. why the offline answer stands in for the model's
     question: str = ""  # the standalone question that was searched for
-    evidence: dict | None = None  # the refusal decision's signals, score and threshold
+    evidence: dict | None = None  # the grading decision's signals, score and threshold
+    grounding: str = "full"  # "full", "partial" or "none" (answer/grading.py); none: refused
+    facets: list[str] = field(default_factory=list)  # what the question asks about
+    coverage: dict[str, dict] = field(default_factory=dict)  # paper id -> {covers, lacks}
 
     def to_bibtex(self) -> str:
         """The cited papers as BibTeX entries, in citation order (answer/bibtex.py)."""
@@ -51,6 +54,8 @@ class Answer:
         return {
             "answer": self.text,
             "refused": self.refused,
+            "grounding": self.grounding,
+            "facets": self.facets,
             "citations": [
                 {
                     "n": c.n,
@@ -61,6 +66,8 @@ class Answer:
                     "source": ", ".join(dict.fromkeys(s.file for s in c.paper.sources)),
                     "doi": c.paper.doi,
                     "arxiv_id": c.paper.arxiv_id,
+                    "covers": self.coverage.get(c.paper.id, {}).get("covers", []),
+                    "lacks": self.coverage.get(c.paper.id, {}).get("lacks", []),
                 }
                 for c in self.citations
             ],

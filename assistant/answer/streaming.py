@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from assistant.answer.check import CitationCheck, Sentence
 from assistant.answer.citations import settled
+from assistant.answer.grading import Grading
 from assistant.answer.render import sources_block
 from assistant.answer.result import REFUSAL
 from assistant.search.retrieval import Hit
@@ -25,8 +26,8 @@ _REFUSING = REFUSAL.lower().rstrip(".")
 class AnswerStream:
     """Feed it the text as it is written; show what `feed` and `close` return."""
 
-    def __init__(self, hits: list[Hit]) -> None:
-        self.check = CitationCheck(hits)
+    def __init__(self, hits: list[Hit], grading: Grading | None = None) -> None:
+        self.check = CitationCheck(hits, grading)
         self.text = ""  # everything shown so far
         self.grounded = False  # a sentence has cited a paper that supports it
         self._checked = ""  # the complete sentences, checked

@@ -29,6 +29,11 @@ from assistant.errors import DatasetError
 from ingest.records import normalise_title
 
 KEYS = ("id", "type", "question", "history", "expected_titles", "must_mention", "answerable")
+# Scored when present: how much of the question the papers answer (full: all of it, with
+# expected_titles; partial: part, expected_titles the closest partial matches; none), the
+# facets it asks about and those no indexed paper covers. Without grounding, a case is
+# full when answerable and none when not.
+OPTIONAL = ("grounding", "facets", "missing_facets")
 
 
 def _not_blank(value: str) -> str:
@@ -73,17 +78,36 @@ class EvalCase(BaseModel):
     expected_titles: tuple[Annotated[Text, AfterValidator(_known_title)], ...]
     must_mention: tuple[Text, ...]
     answerable: StrictBool
+    grounding: Literal["full", "partial", "none"] | None = None
+    facets: tuple[Text, ...] = ()
+    missing_facets: tuple[Text, ...] = ()
     metadata: dict[str, Any] = {}
 
     @field_validator("answerable")
     @classmethod
     def _matches_expected_titles(cls, answerable: bool, info: ValidationInfo) -> bool:
-        """Checked on answerable, which comes last, so it is reported with the other fields'
-        problems; skipped when expected_titles is itself invalid."""
+        """Checked on answerable, so it is reported with the other fields' problems;
+        skipped when expected_titles is itself invalid. A partial case is checked on its
+        grounding."""
         expected = info.data.get("expected_titles")
-        if expected is not None and answerable != bool(expected):
+        partial = (info.context or {}).get("partial")
+        if expected is not None and answerable != bool(expected) and not partial:
             raise PydanticCustomError("unanswerable_with_titles" if expected else "no_titles", "")
         return answerable
+
+    @field_validator("grounding")
+    @classmethod
+    def _matches_answerable(cls, grounding: str | None, info: ValidationInfo) -> str | None:
+        answerable = info.data.get("answerable")
+        if grounding is None or answerable is None:
+            return grounding
+        if (grounding == "full") != answerable:
+            raise PydanticCustomError("grounding_answerable", "", {"grounding": grounding})
+        return grounding
+
+    @property
+    def expected_grounding(self) -> str:
+        return self.grounding or ("full" if self.answerable else "none")
 
 
 def load_dataset(path: Path, known_titles: Iterable[str] | None = None) -> list[EvalCase]:
@@ -146,8 +170,9 @@ def _case(data: dict[str, Any], context: dict) -> tuple[EvalCase | None, list[st
     """The case on one line, or None and what is wrong with it, each as 'problem - fix'.
     A key other than the required ones is metadata, unless it looks like a misspelling of
     one that is missing."""
-    fields = {key: value for key, value in data.items() if key in KEYS}
-    metadata = {key: value for key, value in data.items() if key not in KEYS}
+    fields = {key: value for key, value in data.items() if key in KEYS + OPTIONAL}
+    metadata = {key: value for key, value in data.items() if key not in KEYS + OPTIONAL}
+    context = context | {"partial": data.get("grounding") == "partial"}
     try:
         return EvalCase.model_validate(fields | {"metadata": metadata}, context=context), []
     except ValidationError as invalid:
@@ -193,6 +218,16 @@ def _problem(error: ErrorDetails) -> str:
             "answerable is false but expected_titles is not empty - "
             "empty the list, or set answerable to true"
         )
+    if key == "grounding":
+        if error["type"] == "grounding_answerable":
+            wanted = "true" if error["ctx"]["grounding"] == "full" else "false"
+            return (
+                f"grounding is {error['ctx']['grounding']!r} but answerable is not {wanted} - "
+                f"set answerable to {wanted}, or fix the grounding"
+            )
+        return f"grounding must be 'full', 'partial' or 'none', got {json.dumps(value)}"
+    if key in ("facets", "missing_facets"):
+        return f"{key} must be a list of non-empty strings - use [] for none"
     if error["type"] == "no_titles":
         return (
             "answerable is true but expected_titles is empty - list the papers a "

@@ -7,7 +7,9 @@ For the case being asked (`CURRENT_CASE`) it replays a recorded response when on
 `<case-id>.condense.txt` the standalone question for a follow-up. Without a recording it
 writes a scripted answer from the numbered context in the prompt: the abstract sentences
 that share most words with the question, each cited, or the refusal sentence when no paper
-shares enough. Recordings are how a real model's slips (a number outside the context, a
+shares enough; like a careful model it reads what the context says each paper does not
+cover, lists only papers that cover everything, and says first what no paper covers.
+Recordings are how a real model's slips (a number outside the context, a
 claim no abstract supports) stay in the eval.
 """
 
@@ -43,6 +45,8 @@ _CONDENSE_PROMPT = re.compile(
 )
 _PAPER = re.compile(r"(?:\A|\n\n)\[(\d+)\] ")  # how chain.number_context starts a paper
 _TURN = re.compile(r"^(user|assistant): ", re.M)
+_LACKS = re.compile(r"^Does not cover: (.*)$", re.M)  # render.number_context's lines
+_COVERAGE = re.compile(r"^(?:Covers|Does not cover): .*\n", re.M)
 
 
 class MockChatModel(BaseChatModel):
@@ -94,19 +98,25 @@ def scripted_answer(context: str, question: str) -> str:
     """What a careful model would write from the numbered context: every qualifying paper
     for "which papers", two side by side for a comparison, else the best paper's best
     sentences; the refusal sentence when no paper shares enough words with the question."""
-    papers = _papers(context)
+    read = _papers(context)
+    lacking = {n: _lacks(text) for n, text in read.items()}
+    papers = {n: _COVERAGE.sub("", text) for n, text in read.items()}  # the paper's own words
     scored = sorted(((overlap(question, text), n) for n, text in papers.items()),
                     key=lambda pair: (-pair[0], pair[1]))  # fmt: skip
     if not scored or scored[0][0] < ANSWER_FLOOR:
         return REFUSAL
+    missing = set.intersection(*lacking.values())  # what no paper covers
+    lead = f"No indexed abstract mentions {', '.join(sorted(missing))}.\n" if missing else ""
     intent = read_intent(question)
     if intent.wants_all:
-        chosen = sorted(n for score, n in scored if score >= LIST_SHARE * scored[0][0])
-        return "\n".join(_line(question, papers[n], n, 1) for n in chosen)
+        best = scored[0][0]
+        chosen = sorted(n for score, n in scored if score >= LIST_SHARE * best)
+        complete = [n for n in chosen if not lacking[n]] or chosen
+        return lead + "\n".join(_line(question, papers[n], n, 1) for n in complete)
     if intent is Intent.COMPARE and len(scored) > 1:
         return "\n".join(_line(question, papers[n], n, 2) for _, n in scored[:2])
     n = scored[0][1]
-    return _quote(question, papers[n], n, 2)
+    return lead + _quote(question, papers[n], n, 2)
 
 
 def scripted_condense(transcript: str, question: str) -> str:
@@ -121,10 +131,17 @@ def scripted_condense(transcript: str, question: str) -> str:
 
 
 def _papers(context: str) -> dict[int, str]:
-    """{n: "Title\\nAuthors: ...\\nAbstract: ..."} from the '[n] Title' blocks of the context."""
+    """{n: "Title\\nAuthors: ...\\nAbstract: ..."} from the '[n] Title' blocks of the context,
+    what they cover and lack included."""
     starts = list(_PAPER.finditer(context))
     ends = [m.start() for m in starts[1:]] + [len(context)]
     return {int(m[1]): context[m.end() : end].strip() for m, end in zip(starts, ends, strict=True)}
+
+
+def _lacks(paper: str) -> set[str]:
+    """The parts of the question the context says this paper does not cover."""
+    found = _LACKS.search(paper)
+    return set(found[1].split("; ")) if found else set()
 
 
 def _line(question: str, paper: str, n: int, count: int) -> str:

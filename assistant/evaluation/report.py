@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.evaluation.metrics import refusal_scores
 from assistant.evaluation.run import EvalResult
 from assistant.evaluation.summary import K
 from ingest.records import normalise_title
 
 EXCERPT = 400  # characters of a failing case's answer shown in the report
 # Which table (by its place in `tables`) each plot follows in report.md.
-PLOT_AFTER = {"recall_at_k": 0, "by_type": 1, "refusal_pr": 4, "latency": 4}
+PLOT_AFTER = {"recall_at_k": 0, "by_type": 1, "grading_pr": 4, "latency": 4}
 SHOWN_RETRIEVED = 5
 BAR_METRICS = {
     "retrieval_recall@5": "retrieval recall@5",
@@ -67,6 +68,7 @@ def _group_table(summary: dict, group: str, title: str, label: str) -> Table:
     baselines sit beside."""
     modes = list(summary["retrieval"])  # the configured mode first
     keys = ("mrr", "citation_recall", "citation_precision", "must_mention", "refused")
+    keys += ("graded_full",)
     rows = []
     for name, values in {**summary[f"by_{group}"], "overall": summary["overall"]}.items():
         scores = [summary["retrieval"][mode] for mode in modes]
@@ -77,14 +79,24 @@ def _group_table(summary: dict, group: str, title: str, label: str) -> Table:
         cells = [*recalls, *(values[key] for key in keys)]
         rows.append((name, str(values["cases"]), *map(_fmt, cells)))
     header = (label, "cases", *(f"R@5 {mode}" for mode in modes), "MRR", "cite recall",
-              "cite prec", "mention", "refused")  # fmt: skip
+              "cite prec", "mention", "refused", "full")  # fmt: skip
     return Table(title, header, rows)
 
 
 def _checks_table(result: EvalResult) -> Table:
     summary = result.summary
     refusal, checks, latency = summary["refusal"], summary["checks"], summary["latency_ms"]
+    grounding = summary["grounding"]
+    confusion = grounding["confusion"]
     rows = [
+        ("not fully answerable, given a full answer", _fmt(grounding["not_answerable_given_full"])),
+        ("answerable, not given a full answer", _fmt(grounding["answerable_not_full"])),
+        ("partly answerable, graded partial", _fmt(grounding["partial_graded_partial"])),
+        *(
+            (f"expected {want}: graded full / partial / none",
+             " / ".join(str(confusion[want][got]) for got in ("full", "partial", "none")))
+            for want in ("full", "partial", "none")
+        ),
         ("refusal precision", _fmt(refusal["precision"])),
         ("refusal recall", _fmt(refusal["recall"])),
         ("refused rightly / wrongly / missed",
@@ -99,7 +111,7 @@ def _checks_table(result: EvalResult) -> Table:
         ("failing cases", f"{checks['failing_cases']} of {result.config['cases']}"),
         ("latency p50 / p95 (ms)", f"{latency['p50']:.0f} / {latency['p95']:.0f}"),
     ]  # fmt: skip
-    return Table("Refusals and checks", ("check", "value"), rows)
+    return Table("Grading, refusals and checks", ("check", "value"), rows)
 
 
 def write_json(result: EvalResult, path: Path) -> None:
@@ -165,15 +177,15 @@ def _case(row: dict, mode: str) -> list[str]:
 
 
 def _plot(result: EvalResult, folder: Path) -> list[Path]:
-    """recall_at_k.png, by_type.png, refusal_pr.png, latency.png, in the order the
+    """recall_at_k.png, by_type.png, grading_pr.png, latency.png, in the order the
     tables show them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     summary = result.summary
-    names = ("recall_at_k.png", "by_type.png", "refusal_pr.png", "latency.png")
+    names = ("recall_at_k.png", "by_type.png", "grading_pr.png", "latency.png")
     paths = [folder / name for name in names]
-    draw = (_recall_curves, _type_bars, _refusal_curve, _latency_histogram)
+    draw = (_recall_curves, _type_bars, _grading_curve, _latency_histogram)
     for path, drawing in zip(paths, draw, strict=True):
         figure = Figure(figsize=(8, 4.5), layout="constrained")
         FigureCanvasAgg(figure)
@@ -205,10 +217,10 @@ def _type_bars(axes, summary: dict, rows: list[dict]) -> None:
     axes.figure.legend(fontsize="small", ncols=len(BAR_METRICS), loc="outside lower center")
 
 
-def _refusal_curve(axes, summary: dict, rows: list[dict]) -> None:
-    """Precision against recall of refusing, one point per threshold, the one the
-    decision runs at marked."""
-    curve = summary["refusal_curve"]
+def _grading_curve(axes, summary: dict, rows: list[dict]) -> None:
+    """Precision against recall of grading below full, one point per threshold, the one
+    the decision runs at marked."""
+    curve = summary["grading_curve"]
     points = [
         (r, p, t)
         for t, p, r in zip(curve["threshold"], curve["precision"], curve["recall"], strict=True)
@@ -220,12 +232,13 @@ def _refusal_curve(axes, summary: dict, rows: list[dict]) -> None:
         )
         for recall, precision, threshold in points[::3]:
             axes.annotate(f"{threshold:g}", (recall, precision), fontsize="x-small")
-    refusal = summary["refusal"]
-    if refusal["precision"] is not None and refusal["recall"] is not None:
+    below = [(r["expected_grounding"] != "full", r["grounding"] != "full") for r in rows]
+    found = refusal_scores(below)
+    if found["precision"] is not None and found["recall"] is not None:
         label = f"operating point (threshold {curve['operating_point']:g})"
-        axes.plot(refusal["recall"], refusal["precision"], "r*", markersize=14, label=label)
+        axes.plot(found["recall"], found["precision"], "r*", markersize=14, label=label)
         axes.legend(loc="lower left")
-    axes.set(title="Refusing: precision against recall by threshold", xlabel="recall",
+    axes.set(title="Below full: precision against recall by threshold", xlabel="recall",
              ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))  # fmt: skip
     axes.grid(alpha=0.3)
 

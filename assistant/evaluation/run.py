@@ -173,7 +173,9 @@ def _describe(
         "cited": [c.paper.title for c in answer.citations] if answer else [],
         "answer": answer.text if answer else "",
         "refused": bool(answer and answer.refused),
-        "refusal_score": (answer.evidence or {}).get("score") if answer else None,
+        "grounding": answer.grounding if answer else None,
+        "expected_grounding": case.expected_grounding,
+        "grading_score": (answer.evidence or {}).get("score") if answer else None,
         "backend": answer.backend if answer else None,
         "notice": answer.notice if answer else None,
         "unsupported": list(answer.unsupported) if answer else [],
@@ -205,6 +207,7 @@ def _answer_metrics(case: EvalCase, row: dict) -> dict:
         ),
         "must_mention": mentions_all(row["answer"], case.must_mention),
         "refused": row["refused"],
+        "graded_full": row["grounding"] == "full",
     }
 
 
@@ -216,8 +219,11 @@ def _failures(case: EvalCase, row: dict, ranked: list[str]) -> list[str]:
         found.append(f"error: {row['error']}")
     if case.answerable and row["refused"]:
         found.append("refused an answerable question")
-    if not case.answerable and not row["refused"]:
-        found.append("answered a question the papers cannot answer")
+    elif case.answerable and row["grounding"] != "full":
+        found.append(f"graded {row['grounding']}: the papers answer all of it")
+    if row["expected_grounding"] != "full" and row["grounding"] == "full":
+        held = "in part" if row["expected_grounding"] == "partial" else "not at all"
+        found.append(f"a full answer to a question the papers answer {held}")
     if _below_one(metrics["retrieval_recall@10"]):
         found.append(f"not retrieved in the top {K}: {_missing(expected, ranked)}")
     if not row["refused"] and _below_one(metrics["citation_recall"]):

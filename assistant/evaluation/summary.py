@@ -1,6 +1,7 @@
 """Scored cases in, the run's summary out: averages overall, per question type and per
 how hard a question is for keyword lookup, each retrieval mode beside the configured one,
-refusals and their precision-recall curve, the checks and latency.
+refusals, the grading (full, partial, none) against what each case expects and its
+precision-recall curve, the checks and latency.
 
 Pure: rows (dicts from run.py) in, a JSON-ready dict out, so the gate and the report read
 one shape.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answer.refusal import refusal_model
+from assistant.answer.fitted import logistic
 from assistant.evaluation.metrics import (
     mean,
     percentile,
@@ -29,7 +30,8 @@ RETRIEVAL_KEYS = (
     "mrr",
     "ndcg@10",
 )
-ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused")
+ANSWER_KEYS = ("citation_recall", "citation_precision", "must_mention", "refused", "graded_full")
+GROUNDINGS = ("full", "partial", "none")
 # Cases are also grouped by how hard they are for keyword lookup: the rank of the best-placed
 # expected paper when the standalone question is searched by BM25 alone over every paper.
 HARDNESS = ((1, "1"), (10, "2-10"))  # anything lower, or no shared term at all: "11+"
@@ -61,7 +63,8 @@ def summary_of(rows: list[dict], modes: Sequence[Mode]) -> dict:
         "retrieval": retrieval,
         "retrieval_gap": _rounded(_gap_to_best_baseline(retrieval, modes)),
         "refusal": _rounded(refusal),
-        "refusal_curve": _rounded(_refusal_curve(rows)),
+        "grounding": _rounded(grounding_summary(rows)),
+        "grading_curve": _rounded(_grading_curve(rows)),
         "checks": {
             "citations_outside": sum(row["citations_outside"] for row in rows),
             "citations_dropped": sum(row["citations_dropped"] for row in rows),
@@ -98,13 +101,33 @@ def _gap_to_best_baseline(retrieval: dict, modes: Sequence[Mode]) -> dict:
     return {"worst": min(by_type.values(), default=None), "by_type": by_type}
 
 
-def _refusal_curve(rows: list[dict]) -> dict:
-    """The refusal decision's precision-recall curve over these cases, and the threshold it
-    runs at. A case the decision never scores (a filter listing, a named title) counts as
-    a score of 0."""
-    scored = [(not row["answerable"], row["refusal_score"] or 0.0) for row in rows]
+def grounding_summary(rows: list[dict]) -> dict:
+    """How the answers were graded against what each case expects: the two rates the
+    targets name, and every (expected, graded) count."""
+    expected_full = [r for r in rows if r["expected_grounding"] == "full"]
+    others = [r for r in rows if r["expected_grounding"] != "full"]
+    partial = [r for r in rows if r["expected_grounding"] == "partial"]
+    return {
+        "not_answerable_given_full": mean(r["grounding"] == "full" for r in others),
+        "answerable_not_full": mean(r["grounding"] != "full" for r in expected_full),
+        "partial_graded_partial": mean(r["grounding"] == "partial" for r in partial),
+        "confusion": {
+            want: {
+                got: sum(r["expected_grounding"] == want and r["grounding"] == got for r in rows)
+                for got in GROUNDINGS
+            }
+            for want in GROUNDINGS
+        },
+    }
+
+
+def _grading_curve(rows: list[dict]) -> dict:
+    """The grading decision's precision-recall curve for "below full" over these cases, and
+    the threshold it runs at. A case the decision never scores (a filter listing, a named
+    title) counts as a score of 0."""
+    scored = [(r["expected_grounding"] != "full", r["grading_score"] or 0.0) for r in rows]
     thresholds = [round(0.05 * step, 2) for step in range(1, 20)]
-    return refusal_curve(scored, thresholds) | {"operating_point": refusal_model().threshold}
+    return refusal_curve(scored, thresholds) | {"operating_point": logistic("grading").threshold}
 
 
 def _retrieval_summary(rows: list[dict], mode: Mode) -> dict:

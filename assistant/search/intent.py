@@ -100,4 +100,9 @@ def list_phrase(text: str) -> re.Match | None:
 
 def asks_for_a_number(text: str) -> bool:
     """'how many', 'what accuracy', 'by how much': the answer should lead with a figure."""
-    return _NUMBER.search(text) is not None
+    return number_phrase(text) is not None
+
+
+def number_phrase(text: str) -> re.Match | None:
+    """Where the question asks for a figure, if it does."""
+    return _NUMBER.search(text)

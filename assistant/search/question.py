@@ -1,9 +1,10 @@
 """Reading a question without an LLM: the filters it implies and what kind of answer it wants.
 
 "papers by Juho Lee", "2026 preprints", "from the poster session", "listed on Mar 21",
-"since 2021" become filters; "which papers ..." asks for every qualifying paper; and a
-question with nothing left to search for once its filters are read ("what has Juho
-Lee worked on?") lists everything that passes them.
+"since 2021" become filters; "which papers ..." asks for every qualifying paper; what is
+left is the text searched for and the facets it asks about (facets.py); and a question
+with nothing left to search for once its filters are read ("what has Juho Lee worked
+on?") lists everything that passes them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass, replace
 
+from assistant.search.facets import Facet, read_facets
 from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
 from assistant.search.intent import Intent, list_phrase, read_intent
 from assistant.store.catalog import Catalog
@@ -50,6 +52,7 @@ class Question:
     intent: Intent
     topic_free: bool  # nothing to search for beyond the filters
     named: tuple[int, ...] = ()  # catalog rows of the papers it names by their full title
+    facets: tuple[Facet, ...] = ()  # what it asks about (facets.py)
 
     @property
     def wants_all(self) -> bool:
@@ -74,7 +77,8 @@ def read_question(text: str, catalog: Catalog) -> Question:
     if named and not content_words(rest):  # nothing asked beyond the titles: search them
         rest = text
     query = " ".join(rest.split()) or text
-    return Question(text, query, filters, intent, topic_free, named)
+    facets = () if topic_free else read_facets(query)
+    return Question(text, query, filters, intent, topic_free, named, facets)
 
 
 def read_titles(text: str, catalog: Catalog) -> tuple[tuple[int, ...], str]:

@@ -186,6 +186,13 @@ class Bm25:
         column = self.vocabulary.get(term)
         return 0 if column is None else int(self._papers_per_term[column])
 
+    def rows_holding(self, term: str) -> np.ndarray:
+        """The papers (rows) that hold a term."""
+        column = self.vocabulary.get(term)
+        if column is None:
+            return np.zeros(0, dtype=np.int32)
+        return self.papers[self.bounds[column] : self.bounds[column + 1]]
+
     def spelled(self, term: str, written: str) -> str:
         """The term, or the indexed term it misspells (the most common of the closest)."""
         if term in self.vocabulary or not plain_word(written):

@@ -1,4 +1,5 @@
-"""The refusal decision: its signals, its fitted model, and what a refusal shows."""
+"""The grading decision (full, partial, none): its evidence signals, its fitted models, and
+what a refusal and a partial answer show."""
 
 import json
 from dataclasses import fields
@@ -8,14 +9,10 @@ import pytest
 from keyword_corpus import PAPERS, KeywordEmbeddings
 
 from assistant import Assistant
-from assistant.answer.refusal import (
-    Evidence,
-    RefusalModel,
-    decide,
-    gather_evidence,
-    names,
-    refusal_model,
-)
+from assistant.answer.coverage import Reader
+from assistant.answer.evidence import Evidence, gather_evidence, names
+from assistant.answer.fitted import Logistic, logistic
+from assistant.answer.grading import Grounding, coverage_features, grade
 from assistant.answer.result import REFUSAL
 
 
@@ -59,51 +56,66 @@ def test_words_no_paper_holds_weigh_in_unknown_but_misspellings_do_not(assistant
     assert evidence(assistant, "DUQ with PQR calibration").unknown > 0.0
 
 
-def test_the_model_reads_exactly_the_signals_evidence_gives():
-    model = refusal_model()
-    evidence = Evidence(0.5, 0.1, 0.3, 0.4, 0.0, ())
-    assert set(model.weights) == set(evidence.features())
-    assert 0 < model.threshold < 1
-    assert 0 < model.probability(evidence) < 1
+def reader(assistant: Assistant) -> Reader:
+    return Reader(assistant.retriever.local, assistant.retriever.embed_query)
+
+
+def test_the_grading_model_reads_exactly_the_signals_it_is_given(assistant):
+    model = logistic("grading")
+    hits = assistant.search("How does DUQ estimate uncertainty?")
+    graded, _ = grade(hits, reader(assistant))
+    read = reader(assistant).read(hits.question.facets, hits)
+    features = gather_evidence(hits, assistant.retriever.local).features()
+    features |= coverage_features(hits.question.facets, read)
+    assert set(model.weights) == set(features)
+    assert 0 < model.threshold < 1 and model.threshold <= _fitted()["grading"]["certain"] <= 1
+    assert graded.score == model.probability(features)
 
 
 def test_more_evidence_means_a_lower_score():
-    model = refusal_model()
-    weak = Evidence(0.2, 0.02, 0.1, 0.2, 0.6, ("AlphaFold",))
-    strong = Evidence(0.7, 0.3, 0.8, 0.9, 0.0, ())
+    model = logistic("grading")
+    weak = Evidence(0.2, 0.02, 0.1, 0.2, 0.6, ("AlphaFold",)).features()
+    strong = Evidence(0.7, 0.3, 0.8, 0.9, 0.0, ()).features()
+    weak |= {"weakest": 0.05, "uncovered": 0.5}
+    strong |= {"weakest": 0.95, "uncovered": 0.0}
     assert model.probability(weak) > model.threshold > model.probability(strong)
 
 
 def test_the_model_file_is_the_fitted_one():
-    data = json.loads((files("assistant.answer") / "fitted.json").read_text())
+    data = _fitted()
     assert data["fitted_by"] == "evals/fit.py"
     assert all(not name.endswith("heldout.jsonl") for name in data["fitted_on"])
-    refusal = data["refusal"]
-    assert RefusalModel.load() == RefusalModel(
-        refusal["weights"], refusal["bias"], refusal["threshold"], data["version"]
-    )
+    for name in ("coverage", "grading"):
+        model = data[name]
+        assert logistic(name) == Logistic(model["weights"], model["bias"], model["threshold"])
 
 
 def test_listings_and_named_papers_carry_their_own_evidence(assistant):
     listing = assistant.search("What has Juho Lee worked on?")
     named = assistant.search("What does Temperature Scaling find?")
     for hits in (listing, named):
-        decision = decide(hits, assistant.retriever.local)
-        assert not decision.refuse and decision.score is None
+        graded, _ = grade(hits, reader(assistant))
+        assert graded.grounding is Grounding.FULL and graded.score is None
+
+
+def _fitted() -> dict:
+    return json.loads((files("assistant.answer") / "fitted.json").read_text())
 
 
 def test_a_refusal_says_what_is_missing_and_shows_its_numbers(assistant):
     answer = assistant.ask("What protein structures did AlphaFold predict?")
     assert answer.refused and answer.citations == []
     assert answer.text == f"{REFUSAL} No indexed paper mentions 'AlphaFold'."
-    shown = answer.to_json()["evidence"]
-    assert shown["refused"] is True and shown["score"] >= shown["threshold"]
-    assert set(shown["signals"]) == {f.name for f in fields(Evidence)}
-    assert shown["signals"]["unseen"] == ["AlphaFold"]
+    shown = answer.to_json()
+    assert shown["grounding"] == "none" and shown["refused"] is True
+    evidence = shown["evidence"]
+    assert evidence["refused"] is True and evidence["score"] >= evidence["threshold"]
+    assert set(evidence["signals"]) == {f.name for f in fields(Evidence)}
+    assert evidence["signals"]["unseen"] == ["AlphaFold"]
 
 
 def test_an_answer_shows_the_numbers_it_was_not_refused_on(assistant):
     answer = assistant.ask("How does DUQ estimate uncertainty?")
-    assert not answer.refused
+    assert not answer.refused and answer.grounding == "full"
     shown = answer.to_json()["evidence"]
     assert shown["refused"] is False and shown["score"] < shown["threshold"]

@@ -1,6 +1,4 @@
-"""When to refuse: one calibrated decision over the evidence retrieval found.
-
-The signals, measured for every question (`Evidence`):
+"""How well the best papers match the question as a whole: the evidence signals.
 
     best_cosine  the best paper's cosine to the question
     margin       how far it stands out: its cosine minus the mean of candidates 5-15
@@ -13,22 +11,15 @@ The signals, measured for every question (`Evidence`):
                  its authors ('AlphaFold', 'YOLOv8'); a sentence's first word, or a word
                  the embedding model's English vocabulary holds whole, is never a name
 
-A logistic regression over them gives the probability that the papers cannot answer, and
-the answer is refused at or above a threshold. Both are fitted on the tune halves of the
-eval sets by evals/fit.py and kept in fitted.json beside this module, so a refusal can
-always be traced to its numbers (`Answer.evidence`). Two kinds of question
-carry their own evidence and are never refused: a listing by filters alone ("what has
-Juho Lee worked on?") and a question that names an indexed paper by its whole title.
+They describe the best match; the reader (coverage.py) says which parts of the question
+each paper covers, and the grading (grading.py) weighs both.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass
-from functools import cache
 
-from assistant.answer.fitted import fitted
 from assistant.search.retrieval import Hits
 from assistant.store.bm25 import plain_word
 from assistant.store.sidecar import SideIndex
@@ -47,6 +38,11 @@ class Evidence:
     unknown: float
     unseen: tuple[str, ...]
 
+    def to_json(self) -> dict:
+        signals = asdict(self)
+        signals["unseen"] = list(self.unseen)
+        return signals
+
     def features(self) -> dict[str, float]:
         """The model's inputs, by name."""
         return {
@@ -57,56 +53,6 @@ class Evidence:
             "unknown": self.unknown,
             "unseen": float(len(self.unseen) > 0),
         }
-
-
-@dataclass(frozen=True)
-class RefusalModel:
-    """P(the papers cannot answer) = sigmoid(bias + sum of weight x feature)."""
-
-    weights: dict[str, float]
-    bias: float
-    threshold: float
-    version: int = 1
-
-    @classmethod
-    def load(cls) -> RefusalModel:
-        data = fitted()
-        refusal = data["refusal"]
-        return cls(refusal["weights"], refusal["bias"], refusal["threshold"], data["version"])
-
-    def probability(self, evidence: Evidence) -> float:
-        features = evidence.features()
-        logit = self.bias + sum(w * features[name] for name, w in self.weights.items())
-        return 1 / (1 + math.exp(-logit))
-
-
-@dataclass(frozen=True)
-class Decision:
-    refuse: bool
-    score: float | None  # the model's probability; None when the question carries evidence
-    evidence: Evidence | None
-
-    def explain(self) -> str:
-        """What the refusal rests on, when a name says it best."""
-        if self.refuse and self.evidence and self.evidence.unseen:
-            return f"No indexed paper mentions {', '.join(map(repr, self.evidence.unseen))}."
-        return ""
-
-    def to_json(self, model: RefusalModel) -> dict:
-        signals = asdict(self.evidence) if self.evidence else None
-        if signals:
-            signals["unseen"] = list(signals["unseen"])
-        return {
-            "refused": self.refuse,
-            "score": None if self.score is None else round(self.score, 4),
-            "threshold": model.threshold,
-            "signals": signals,
-        }
-
-
-@cache
-def refusal_model() -> RefusalModel:
-    return RefusalModel.load()
 
 
 def gather_evidence(hits: Hits, local: SideIndex) -> Evidence:
@@ -122,17 +68,6 @@ def gather_evidence(hits: Hits, local: SideIndex) -> Evidence:
         unknown=held.unknown_share(query),
         unseen=tuple(name for name in names(hits.question.text) if not held.holds_name(name)),
     )
-
-
-def decide(hits: Hits, local: SideIndex) -> Decision:
-    if hits.question.topic_free or hits.question.named:
-        return Decision(refuse=not hits, score=None, evidence=None)
-    if not hits:
-        return Decision(refuse=True, score=None, evidence=None)
-    evidence = gather_evidence(hits, local)
-    model = refusal_model()
-    score = model.probability(evidence)
-    return Decision(score >= model.threshold, score, evidence)
 
 
 def names(text: str) -> list[str]:

@@ -1,0 +1,224 @@
+"""The reader: which facets of the question (search/facets.py) each candidate paper covers,
+and with which sentence.
+
+For each facet and paper it measures three things:
+
+    lexical   the idf-weighted share of the facet's words that the paper's title or
+              abstract holds: compared on their stems ('calibrate' ~ 'calibration'), a
+              misspelling read as the indexed word it misspells, and an acronym met by its
+              expansion either way ('LLMs' ~ 'large language models')
+    sentence  the same share for the paper's best single sentence (its title is one):
+              the facet's words meeting in one place, not scattered
+    semantic  the cosine of the facet's MiniLM vector and the paper's
+
+A logistic model fitted by evals/fit.py (fitted.json, "coverage") turns them into the
+probability that the paper covers the facet. A facet asking for a figure is covered only
+by a sentence holding a number. Costs one embedding per facet (cached with the query
+vectors) and a pass over the candidates' sentences: a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from assistant.answer.fitted import Logistic, logistic
+from assistant.search.facets import Facet
+from assistant.search.retrieval import Hit
+from assistant.store.sidecar import SideIndex
+from assistant.text import STEM, STOPWORDS, split_sentences, tokens
+
+_DIGIT = re.compile(r"\d")
+FEATURES = ("lexical", "sentence", "semantic")
+
+
+@dataclass(frozen=True)
+class Support:
+    """How one paper stands to one facet."""
+
+    facet: Facet
+    probability: float  # that the paper covers the facet
+    covered: bool
+    sentence: str  # the paper's sentence that best supports it ('' when none holds a word)
+    signals: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {
+            "facet": self.facet.text,
+            "covered": self.covered,
+            "probability": round(self.probability, 4),
+            "sentence": self.sentence,
+        }
+
+
+@dataclass(frozen=True)
+class PaperCoverage:
+    """One candidate paper against every facet of the question."""
+
+    hit: Hit
+    supports: tuple[Support, ...]
+
+    @property
+    def covers_all(self) -> bool:
+        return all(s.covered for s in self.supports)
+
+    @property
+    def weakest(self) -> float:
+        """The lowest probability over the facets: a paper answers only what all it covers."""
+        return min((s.probability for s in self.supports), default=1.0)
+
+    @property
+    def covered(self) -> list[Facet]:
+        return [s.facet for s in self.supports if s.covered]
+
+    @property
+    def lacking(self) -> list[Facet]:
+        return [s.facet for s in self.supports if not s.covered]
+
+    def to_json(self) -> dict:
+        return {
+            "covers": [f.text for f in self.covered],
+            "lacks": [f.text for f in self.lacking],
+            "facets": [s.to_json() for s in self.supports],
+        }
+
+
+class Reader:
+    """Reads candidate papers against a question's facets, over the side index's words and
+    vectors; `embed` is the retriever's (cached) query embedder."""
+
+    def __init__(self, local: SideIndex, embed: Callable[[str], Sequence[float]]) -> None:
+        self.local = local
+        self.embed = embed
+
+    def read(
+        self, facets: Sequence[Facet], hits: Sequence[Hit], model: Logistic | None = None
+    ) -> list[PaperCoverage]:
+        """Every hit against every facet, in the hits' order."""
+        model = model or logistic("coverage")
+        if not facets:
+            return [PaperCoverage(hit, ()) for hit in hits]
+        facet_vectors = np.array([self.embed(f.text) for f in facets], dtype=np.float32)
+        rows = [self.local.catalog.row_of.get(hit.paper.id) for hit in hits]
+        read = []
+        for hit, row in zip(hits, rows, strict=True):
+            sentences = [_Sentence.of(s) for s in [hit.paper.title, *_sentences(hit)]]
+            cosines = (
+                self.local.vectors[row] @ facet_vectors.T
+                if row is not None
+                else np.zeros(len(facets))
+            )
+            supports = []
+            for facet, cosine in zip(facets, cosines, strict=True):
+                signals, sentence = self._signals(facet, sentences)
+                signals["semantic"] = float(cosine)
+                probability = model.probability(signals)
+                if facet.figure and not _DIGIT.search(sentence):
+                    probability = 0.0  # asked for a number; no sentence that holds one
+                covered = probability >= model.threshold
+                supports.append(Support(facet, probability, covered, sentence, signals))
+            read.append(PaperCoverage(hit, tuple(supports)))
+        return read
+
+    def mentioned(self, facet: Facet) -> bool:
+        """Whether some indexed paper holds every word of the facet (on their stems) or its
+        acronym: "No indexed abstract mentions X" is said only when none does."""
+        bm25 = self.local.bm25
+        acronym = facet.initials
+        if len(facet.words) >= 2 and any(
+            bm25.document_frequency(a) for a in (acronym, acronym + "s")
+        ):
+            return True
+        holding: set[int] | None = None
+        for word in facet.words:
+            stem = _stem(bm25.spelled(word.lower(), word))
+            rows = {int(r) for term in self._by_stem.get(stem, ()) for r in bm25.rows_holding(term)}
+            holding = rows if holding is None else holding & rows
+            if not holding:
+                return False
+        return True
+
+    @cached_property
+    def _by_stem(self) -> dict[str, list[str]]:
+        """The indexed terms by their stem."""
+        found: dict[str, list[str]] = {}
+        for term in self.local.bm25.vocabulary:
+            found.setdefault(_stem(term), []).append(term)
+        return found
+
+    def signals(self, facet: Facet, hit: Hit) -> dict[str, float]:
+        """The lexical signals of one facet and paper (evals/fit.py reads them)."""
+        sentences = [_Sentence.of(s) for s in [hit.paper.title, *_sentences(hit)]]
+        return self._signals(facet, sentences)[0]
+
+    def _signals(self, facet: Facet, sentences: list[_Sentence]) -> tuple[dict[str, float], str]:
+        bm25 = self.local.bm25
+        wanted = [(bm25.spelled(w.lower(), w), w) for w in facet.words]
+        weights = [bm25.idf(term) for term, _ in wanted]
+        total = sum(weights) or 1.0
+        held_anywhere: set[int] = set()
+        best, best_sentence = 0.0, ""
+        for sentence in sentences:
+            held = sentence.holding(facet, wanted)
+            held_anywhere |= held
+            share = sum(weights[i] for i in held) / total
+            if share > best or (share == best and facet.figure and _DIGIT.search(sentence.text)):
+                best, best_sentence = share, sentence.text
+        if facet.figure and not facet.words:  # "how many": the sentence must hold a number
+            numbered = [s.text for s in sentences if _DIGIT.search(s.text)]
+            best_sentence = numbered[0] if numbered else ""
+            best = float(bool(numbered))
+        lexical = sum(weights[i] for i in held_anywhere) / total if facet.words else best
+        return {"lexical": lexical, "sentence": best}, best_sentence if best else ""
+
+
+def _sentences(hit: Hit) -> list[str]:
+    return split_sentences(hit.paper.abstract)
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """A sentence's words, ready to be matched: stems, and the acronyms its runs spell."""
+
+    text: str
+    stems: frozenset[str]
+    words: frozenset[str]
+    initials: tuple[str, str]  # the first letters of every word, and of its non-stopwords
+
+    @classmethod
+    def of(cls, text: str) -> _Sentence:
+        found = [m.group().lower() for m in tokens(text)]
+        plain = [w for w in found if w not in STOPWORDS]
+        return cls(
+            text,
+            frozenset(map(_stem, found)),
+            frozenset(found),
+            ("".join(w[0] for w in found), "".join(w[0] for w in plain)),
+        )
+
+    def holding(self, facet: Facet, wanted: list[tuple[str, str]]) -> set[int]:
+        """Which of the facet's words this sentence holds (their places in `wanted`)."""
+        acronym = facet.initials
+        if len(acronym) >= 2 and len(facet.words) >= 2 and self.words & {acronym, acronym + "s"}:
+            return set(range(len(wanted)))  # 'large language models' meets 'LLMs'
+        held = set()
+        for place, (term, written) in enumerate(wanted):
+            if _stem(term) in self.stems or self._spells(written):
+                held.add(place)
+        return held
+
+    def _spells(self, written: str) -> bool:
+        """An acronym in the question met by its expansion: 'GNNs' ~ 'graph neural networks'."""
+        letters = written.removesuffix("s")
+        if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+            return False
+        letters = letters.lower()
+        return any(letters in initials for initials in self.initials)
+
+
+def _stem(word: str) -> str:
+    return word if word[:1].isdigit() else word[:STEM]
