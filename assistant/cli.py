@@ -341,7 +341,8 @@ def evaluate(
         typer.Option(help="With --beir: the qrels split (dev) or file; default qrels/test.tsv."),
     ] = None,
 ) -> None:
-    """Score retrieval, citations and refusals on an eval dataset, baselines beside."""
+    """Score retrieval, citations and refusals on an eval dataset, baselines beside; or,
+    with --beir, retrieval alone on a BEIR-format folder."""
     from assistant.evaluation import gate, report, run
     from assistant.settings import Settings
 
