@@ -328,11 +328,58 @@ def evaluate(
         Path | None,
         typer.Option(help="Recorded responses for --llm mock; default evals/responses/<name>/."),
     ] = None,
+    beir_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--beir",
+            help="Score retrieval alone on a BEIR-format folder (corpus.jsonl, queries.jsonl, "
+            "qrels/*.tsv), indexed on its own.",
+        ),
+    ] = None,
+    qrels: Annotated[
+        str | None,
+        typer.Option(help="With --beir: the qrels split (dev) or file; default qrels/test.tsv."),
+    ] = None,
 ) -> None:
-    """Score retrieval, citations and refusals on an eval dataset, baselines beside."""
+    """Score retrieval, citations and refusals on an eval dataset, baselines beside; or,
+    with --beir, retrieval alone on a BEIR-format folder."""
     from assistant.evaluation import gate, report, run
     from assistant.settings import Settings
 
+    if beir_dir is not None:  # retrieval alone, on a BEIR corpus in an index of its own
+        from assistant.evaluation import beir, beir_format, beir_index
+
+        with user_errors():
+            if dataset or report_dir or thresholds:
+                raise AssistantError(
+                    "--beir scores retrieval on its own corpus - leave out --dataset, "
+                    "--report and --thresholds (use --json and --fail-under)"
+                )
+            limits = dict(gate.parse_limit(spec) for spec in fail_under or [])
+            data = beir_format.load_beir(beir_dir, qrels)
+            for warning in data.warnings:
+                err.print(_labelled("Warning:", "yellow", warning), highlight=False)
+            with _progress_bar() as bar:
+                task = bar.add_task(f"Embedding {data.name}", total=len(data.documents))
+                index = beir_index.open_index(
+                    data,
+                    Settings(),
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    waiting=_tell_waiting,
+                )
+            with _progress_bar() as bar:
+                task = bar.add_task(f"Searching {data.name}", total=len(data.queries))
+                result = beir.evaluate(
+                    index, data, retrieval, lambda done, _: bar.update(task, completed=done)
+                )
+            out.print(_rich_table(beir.table(result)), "")
+            err.print(beir.timing(result), highlight=False)
+            if json_path:
+                report.write_json(result, json_path)
+                err.print(f"Wrote {json_path}", highlight=False)
+            failures = gate.check(result.summary, limits)
+        _fail_on(failures, limits)
+        return
     with user_errors():
         path = dataset or run.DEV_SET
         limits = gate.load_limits(thresholds, llm, path.stem) if thresholds else {}
@@ -358,6 +405,11 @@ def evaluate(
             report.write_report(result, report_dir)
             err.print(f"Wrote the report to {report_dir / 'report.md'}", highlight=False)
         failures = gate.check(result.summary, limits)
+    _fail_on(failures, limits)
+
+
+def _fail_on(failures: list[str], limits: dict[str, float]) -> None:
+    """Each threshold missed, and exit 1; or that every one was met."""
     for failure in failures:
         err.print(_labelled("Failed:", "red", failure), highlight=False)
     if failures:
