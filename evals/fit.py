@@ -11,7 +11,8 @@ candidates against the question's facets (answer/coverage.py). Then:
     coverage      a logistic regression of P(a paper covers a facet) on the reader's
                   signals, from pairs the data labels: each facet of a question the papers
                   answer with each paper it expects (covered), and each facet a case names
-                  as missing with every candidate read (not covered). Classes balanced,
+                  as missing with every candidate read that does not hold all its words
+                  (not covered). Classes balanced,
                   features standardised, C = 1; covered at 0.5.
     grading       a logistic regression (classes balanced, L2 strength C) of P(the papers
                   do not answer every facet) on the evidence signals and the coverage
@@ -133,7 +134,9 @@ def coverage_pairs(cases: list[Tuned]) -> tuple[np.ndarray, np.ndarray]:
             is_expected = normalise_title(hit.paper.title) in expected
             for facet, signal in zip(facets, signals, strict=True):
                 words = content_words(facet.text)
-                lacking = any(words & m for m in missing)
+                # a facet whose words the paper holds is covered as the reader reads it;
+                # what the case names missing is then the combination, not this facet
+                lacking = any(words & m for m in missing) and signal["lexical"] < 1
                 if lacking:
                     label = False
                 elif is_expected and tuned.case.expected_grounding in ("full", "partial"):

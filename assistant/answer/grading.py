@@ -16,10 +16,12 @@ Its coverage features:
                probability over the facets (a paper answers what all of it covers)
     uncovered  the share of the facets that no candidate read covers
 
-Two kinds of question carry their own evidence and are `full` whenever anything is found:
-a listing by filters alone ("what has Juho Lee worked on?") and a question that names an
-indexed paper by its whole title. The reader may also reorder the first CHOOSE_WITHIN
-candidates, those covering every facet first, so recall@5 and @10 never change.
+Two kinds of question carry their own evidence: a listing by filters alone ("what has
+Juho Lee worked on?") is `full` whenever anything is found, and a question that names an
+indexed paper by its whole title is `full` when that paper covers what else it asks
+("how does Temperature Scaling help protein folding?" is `partial`). The reader may also
+reorder the first CHOOSE_WITHIN candidates, those covering every facet first, so recall@5
+and @10 never change.
 """
 
 from __future__ import annotations
@@ -113,8 +115,13 @@ def grade(
     if not hits:
         return Grading(Grounding.NONE, facets, (), None, None), hits
     read = reader.read(facets, hits if question.wants_all else hits[:READ], coverage)
-    if question.topic_free or question.named:
+    if question.topic_free:
         return Grading(Grounding.FULL, facets, tuple(read), None, None), hits
+    if question.named:  # the title is the evidence; what is asked beyond it must be covered
+        named = [p for p in read if "title" in p.hit.found_by]
+        complete = any(p.covers_all for p in named)
+        grounding = Grounding.FULL if complete else Grounding.PARTIAL
+        return Grading(grounding, facets, tuple(read), None, None), hits
     evidence = gather_evidence(hits, reader.local)  # of the ranking, before the reader's pick
     if not question.wants_all:
         hits, read = _reordered(hits, read)
