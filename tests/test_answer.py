@@ -245,7 +245,8 @@ def test_answer_json_has_the_design_shape(settings):
     design = {"n", "id", "title", "authors", "year", "source"}  # DESIGN.md, plus the ids
     assert set(data["citations"][0]) == design | {"doi", "arxiv_id", "covers", "lacks"}
     assert data["grounding"] == "full" and data["facets"] == ["DUQ estimate uncertainty"]
-    assert data["citations"][0] | {"covers": ["DUQ estimate uncertainty"], "lacks": []}
+    cited = data["citations"][0]
+    assert (cited["covers"], cited["lacks"]) == (["DUQ estimate uncertainty"], [])
     assert set(data["retrieved"][0]) == {"id", "title", "score"}
     json.dumps(data)
 

@@ -73,8 +73,8 @@ class AnswerChain:
         state = self._retrieve(self._condense({"question": question, "history": history, **search}))
         grading, hits = grade(state["hits"], self.reader)
         state |= {"hits": hits, "grading": grading}
+        refusal = f"{REFUSAL} {grading.explain()}".strip()
         if grading.refused and (self.llm_writer is None or _clear_cut(grading)):
-            refusal = f"{REFUSAL} {grading.explain()}".strip()
             yield from self._written(state, refusal, self.llm_name)
             return
         inputs = {
@@ -101,7 +101,8 @@ class AnswerChain:
                 return
             notice = f"The language model could not answer ({reason}); offline answer below"
             yield f"\n\n[{notice}]\n\n"
-        written = offline_answer(hits.question, hits, grading)
+        # A none left to the model that failed is the offline decision's again: refused.
+        written = refusal if grading.refused else offline_answer(hits.question, hits, grading)
         yield from self._written(state, written, "offline", notice)
 
     def _condense(self, state: dict) -> dict:
