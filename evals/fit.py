@@ -9,11 +9,12 @@ makes the question standalone as the offline chain does, searches it, and reads 
 candidates against the question's facets (answer/coverage.py). Then:
 
     coverage      a logistic regression of P(a paper covers a facet) on the reader's
-                  signals, from pairs the data labels: each facet of a question the papers
-                  answer with each paper it expects (covered), and each facet a case names
-                  as missing with every candidate read that does not hold all its words
-                  (not covered). Classes balanced,
-                  features standardised, C = 1; covered at 0.5.
+                  signals, from pairs the bundled sets label (SciFact names no missing
+                  facets, so it would bring positive pairs of one field only): each
+                  facet of a question the papers answer with each paper it expects
+                  (covered), and each facet a case names as missing with every
+                  candidate read that does not hold all its words (not covered).
+                  Classes balanced, features standardised, C = 1; covered at 0.5.
     grading       a logistic regression (classes balanced, L2 strength C) of P(the papers
                   do not answer every facet) on the evidence signals and the coverage
                   features (answer/grading.py). C and the threshold are chosen on
@@ -74,6 +75,7 @@ SEED = 20261129
 STRENGTHS = (1.0, 0.3, 0.1, 0.03)  # C: the inverse strength of the L2 penalty
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 1.0)
 UNFITTED = Logistic({}, 0.0, 0.5)  # reads the signals; its probabilities are not used
+BUNDLED_SETS = frozenset(p.stem for p in DATASETS.glob("*.jsonl"))
 
 
 def tune_sets() -> list[Path]:
@@ -90,6 +92,13 @@ class Tuned:
     reader: Reader
     features: dict[str, float]  # the evidence signals (of the ranking, model-free)
     signals: list[list[dict[str, float]]]  # per candidate read, per facet
+
+    @property
+    def labels_facets(self) -> bool:
+        """Its set names the facets its cases miss (the bundled sets do; SciFact does not):
+        only such a set labels both kinds of pair, and one kind alone would teach the
+        coverage model the difference between two fields instead of between facets."""
+        return self.set in BUNDLED_SETS
 
     @property
     def not_full(self) -> bool:
@@ -231,7 +240,7 @@ def out_of_fold(cases: list[Tuned], strength: float) -> np.ndarray:
     found = np.zeros(len(cases))
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
     for train, test in folds.split(np.zeros(len(y)), y):
-        coverage = fit_coverage([cases[i] for i in train])
+        coverage = fit_coverage([cases[i] for i in train if cases[i].labels_facets])
         _, x = grading_features(cases, coverage)
         weights, bias = fit_logistic(x[train], y[train], strength)
         found[test] = probabilities(weights, bias, x[test])
@@ -280,7 +289,7 @@ def fit_grading(cases: list[Tuned]) -> dict:
         chosen = sets == name
         _, found, wrong = rates(held[chosen], y[chosen], threshold)
         print(f"    {name}: not-full graded below full {found:.3f}, answerable {wrong:.3f}")
-    coverage = fit_coverage(cases)
+    coverage = fit_coverage([t for t in cases if t.labels_facets])
     names, x = grading_features(cases, coverage)
     weights, bias = fit_logistic(x, y, strength)
     certain = min(1.0, float(np.ceil(held[~y].max(initial=0.0) * 1e4) / 1e4))
@@ -289,7 +298,7 @@ def fit_grading(cases: list[Tuned]) -> dict:
             "weights": {k: round(v, 6) for k, v in coverage.weights.items()},
             "bias": round(coverage.bias, 6),
             "threshold": coverage.threshold,
-            "pairs": len(coverage_pairs(cases)[1]),
+            "pairs": len(coverage_pairs([t for t in cases if t.labels_facets])[1]),
         },
         "grading": {
             "weights": {n: round(float(w), 6) for n, w in zip(names, weights, strict=True)},

@@ -119,3 +119,58 @@ def test_an_answer_shows_the_numbers_it_was_not_refused_on(assistant):
     assert not answer.refused and answer.grounding == "full"
     shown = answer.to_json()["evidence"]
     assert shown["refused"] is False and shown["score"] < shown["threshold"]
+
+
+@pytest.fixture
+def below_full(monkeypatch):
+    """Every question graded below full, facets covered when their words are held: what a
+    partial answer says is then the offline answerer's doing, not the fitted numbers'."""
+    from assistant.answer import coverage, grading
+
+    monkeypatch.setattr(grading, "logistic", lambda name: Logistic({}, 10.0, 0.5))
+    monkeypatch.setattr(coverage, "logistic", lambda name: Logistic({"lexical": 10.0}, -5.0, 0.5))
+
+
+def test_a_partial_answer_says_what_no_paper_covers_then_the_closest_papers(assistant, below_full):
+    answer = assistant.ask("How does mixup help protein folding?")
+    assert answer.grounding == "partial" and not answer.refused
+    lead, partial, first, *_ = answer.text.split("\n")
+    assert lead == "No indexed abstract mentions protein folding."
+    assert partial == "The closest papers, as partial matches:"
+    assert first == (
+        "- **Mixing Samples for Confidence** [1] covers mixup: "
+        "Mixup improves calibration of networks."
+    )
+    assert [c.paper.title for c in answer.citations] == ["Mixing Samples for Confidence"]
+    shown = answer.to_json()
+    assert shown["facets"] == ["mixup", "protein folding"]
+    assert shown["citations"][0]["covers"] == ["mixup"]
+    assert shown["citations"][0]["lacks"] == ["protein folding"]
+    assert shown["evidence"]["missing"] == ["protein folding"]
+
+
+def test_a_figure_the_abstract_does_not_report_is_said_so(assistant, below_full):
+    answer = assistant.ask("How large is the calibration set for quantization?")
+    assert answer.grounding == "partial"  # no abstract here holds a number
+    assert answer.text.startswith("None of the closest abstracts reports the figure asked for.\n")
+    assert answer.citations[0].paper.title == "Four-bit Transformers"
+
+
+def test_nothing_covered_is_refused_with_what_is_missing(assistant, below_full):
+    answer = assistant.ask("protein folding")
+    assert answer.refused and answer.grounding == "none" and answer.citations == []
+    assert answer.text == f"{REFUSAL} No indexed abstract mentions protein folding."
+
+
+def test_the_reader_picks_within_the_first_five_and_keeps_them(assistant, monkeypatch):
+    """A paper covering every facet goes before one that does not, among the first five
+    only: recall@5 and @10 cannot change."""
+    from assistant.answer import coverage
+
+    monkeypatch.setattr(coverage, "logistic", lambda name: Logistic({"lexical": 10.0}, -5.0, 0.5))
+    hits = assistant.search("calibration set of quantized transformers")
+    graded, chosen = grade(hits, reader(assistant))
+    assert set(h.paper.id for h in chosen[:5]) == set(h.paper.id for h in hits[:5])
+    assert [h.paper.id for h in chosen[5:]] == [h.paper.id for h in hits[5:]]
+    complete = [p.covers_all for p in graded.papers[:5]]
+    assert complete == sorted(complete, reverse=True)  # every complete paper first

@@ -47,7 +47,8 @@ def test_claims_and_near_misses_become_cases_in_the_eval_format(tmp_path):
     path.write_text("".join(json.dumps(item) + "\n" for item in made))
     loaded = load_dataset(path, titles)
     assert [c.type for c in loaded] == ["claim"] * 3 + ["near_miss"] * 3
-    assert loaded[0].metadata == {"grounding": "full", "claim": claims[0]["claim"]}
+    assert loaded[0].metadata == {"claim": claims[0]["claim"]}
+    assert [c.expected_grounding for c in loaded] == ["full"] * 3 + ["none"] * 3
 
 
 def test_every_claim_is_a_case_with_a_distinct_id():

@@ -164,6 +164,7 @@ class AnswerChain:
             grounding=str(grounding),
             facets=[f.text for f in grading.facets],
             coverage={p.hit.paper.id: p.to_json() for p in grading.papers},
+            shortfall="" if grounding is Grounding.FULL else grading.explain(),
         )
 
 

@@ -30,7 +30,7 @@ from assistant.answer.fitted import Logistic, logistic
 from assistant.search.facets import Facet
 from assistant.search.retrieval import Hit
 from assistant.store.sidecar import SideIndex
-from assistant.text import STEM, STOPWORDS, split_sentences, tokens
+from assistant.text import STEM, STOPWORDS, english_words, split_sentences, tokens
 
 _DIGIT = re.compile(r"\d")
 FEATURES = ("lexical", "sentence", "semantic")
@@ -135,7 +135,7 @@ class Reader:
             return True
         holding: set[int] | None = None
         for word in facet.words:
-            stem = _stem(bm25.spelled(word.lower(), word))
+            stem = _stem(_read(bm25, word))
             rows = {int(r) for term in self._by_stem.get(stem, ()) for r in bm25.rows_holding(term)}
             holding = rows if holding is None else holding & rows
             if not holding:
@@ -157,7 +157,7 @@ class Reader:
 
     def _signals(self, facet: Facet, sentences: list[_Sentence]) -> tuple[dict[str, float], str]:
         bm25 = self.local.bm25
-        wanted = [(bm25.spelled(w.lower(), w), w) for w in facet.words]
+        wanted = [(_read(bm25, w), w) for w in facet.words]
         weights = [bm25.idf(term) for term, _ in wanted]
         total = sum(weights) or 1.0
         held_anywhere: set[int] = set()
@@ -218,6 +218,13 @@ class _Sentence:
             return False
         letters = letters.lower()
         return any(letters in initials for initials in self.initials)
+
+
+def _read(bm25, word: str) -> str:
+    """The indexed term a question's word means: itself, or the term it misspells; an
+    English word is never a misspelling ('Naples' is not 'samples')."""
+    lowered = word.lower()
+    return lowered if lowered in english_words() else bm25.spelled(lowered, word)
 
 
 def _stem(word: str) -> str:

@@ -79,9 +79,9 @@ class Grading:
         absent = [f.text for f in self.absent]
         if absent:
             return f"No indexed abstract mentions {joined(absent)}."
-        figures = [f for f in self.missing if f.figure]
+        figures = [f.text if f.words else "the figure asked for" for f in self.missing if f.figure]
         if figures:
-            return f"None of the closest abstracts reports {joined(f.text for f in figures)}."
+            return f"None of the closest abstracts reports {joined(figures)}."
         missing = [f.text for f in self.missing]
         if missing:
             return f"None of the closest papers covers {joined(missing)}."

@@ -29,12 +29,19 @@ def to_markdown(answer: Answer) -> str:
     """The question as a heading, the answer, and its sources listed in full."""
     body = answer.text.removesuffix(sources_block(answer.citations))  # its short Sources
     parts = [f"## {markdown_text(answer.question)}"] if answer.question else []
+    if answer.grounding == "partial":
+        parts.append(f"*{markdown_text(partial_notice(answer))}*")
     parts.append(markdown_text(flagged(body.strip(), answer.unsupported)))
     if answer.notice:
         parts.append(f"*{markdown_text(answer.notice)}*")
     if answer.citations:
         parts.append("Sources:\n\n" + "\n".join(_source(c) for c in answer.citations))
     return "\n\n".join(parts) + "\n"
+
+
+def partial_notice(answer: Answer) -> str:
+    """What a partial answer is marked with, wherever it is shown."""
+    return f"Partial answer: the papers cover only part of the question. {answer.shortfall}".strip()
 
 
 def flagged(text: str, unsupported: Sequence[str]) -> str:

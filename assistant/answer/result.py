@@ -36,6 +36,7 @@ class Answer:
     grounding: str = "full"  # "full", "partial" or "none" (answer/grading.py); none: refused
     facets: list[str] = field(default_factory=list)  # what the question asks about
     coverage: dict[str, dict] = field(default_factory=dict)  # paper id -> {covers, lacks}
+    shortfall: str = ""  # what the papers do not hold, in one sentence ("" when full)
 
     def to_bibtex(self) -> str:
         """The cited papers as BibTeX entries, in citation order (answer/bibtex.py)."""
@@ -56,6 +57,7 @@ class Answer:
             "refused": self.refused,
             "grounding": self.grounding,
             "facets": self.facets,
+            "shortfall": self.shortfall,
             "citations": [
                 {
                     "n": c.n,

@@ -16,13 +16,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.search.intent import number_phrase
+from assistant.search.intent import HOW_MUCH, number_phrase
 from assistant.text import TOPICLESS, tokens
 
 # Generic nouns that name no topic alone but finish a facet's name when they follow one:
 # "diffusion models", "retrieval methods", "kernel approach".
 _TAIL = frozenset("model models method methods approach approaches".split())
 _TAIL_WORD = re.compile(r"[\s/-]+([^\W_]+)")
+_HOW = re.compile(
+    r"\bhow (?:many|much|fast|large|big|long|often|well)\b", re.I
+)  # asks, names no topic
 MAX_FACETS = 6  # a question describing a paper at length: its six heaviest runs
 
 
@@ -59,11 +62,13 @@ def read_facets(query: str) -> tuple[Facet, ...]:
             found.append(Facet(query[start:end], words, asks))
             run.clear()
 
+    framing = [m.span() for m in HOW_MUCH.finditer(query)]
     for match in tokens(query):
         word = match.group().lower()
         gap = query[previous_end : match.start()]
         previous_end = match.end()
         topical = word not in TOPICLESS and word not in _TAIL and (len(word) > 1 or word.isdigit())
+        topical = topical and not any(a <= match.start() < b for a, b in framing)
         if not topical or not _joins(gap):
             close()
         if topical:

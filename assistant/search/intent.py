@@ -56,8 +56,10 @@ _COMPARE = re.compile(
     r"|contrast(?:s|ed|ing)?)\b",
     re.I,
 )
+# "how many", "how large": asks for a figure and names no topic itself
+HOW_MUCH = re.compile(r"\bhow (many|much|fast|large|big|long|often|well)\b", re.I)
 _NUMBER = re.compile(
-    r"\bhow (many|much|fast|large|big|long|often|well)\b|\bwhat (accuracy|percentage|score|"
+    rf"{HOW_MUCH.pattern}|\bwhat (accuracy|percentage|score|"
     r"speed-?up|rate|error|size|number)\b|\bby how much\b|\b(accuracy|percent|%|speed-?up)\b",
     re.I,
 )
@@ -91,6 +93,11 @@ def read_intent(text: str, conversation: bool = False) -> Intent:
     if _COMPARE.search(text):
         return Intent.COMPARE
     return Intent.DETAIL
+
+
+def comparison_words(text: str) -> list[re.Match]:
+    """Where a question asks for a comparison ("compare", "versus"): framing, not a topic."""
+    return list(_COMPARE.finditer(text))
 
 
 def list_phrase(text: str) -> re.Match | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from assistant.search.facets import Facet, read_facets
 from assistant.search.filters import SOURCE_KINDS, Filters, Origin, same_person
-from assistant.search.intent import Intent, list_phrase, read_intent
+from assistant.search.intent import Intent, comparison_words, list_phrase, read_intent
 from assistant.store.catalog import Catalog
 from assistant.text import content_words, tokens
 from ingest.records import normalise_name, normalise_title
@@ -77,7 +77,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     if named and not content_words(rest):  # nothing asked beyond the titles: search them
         rest = text
     query = " ".join(rest.split()) or text
-    facets = () if topic_free else read_facets(query)
+    facets = () if topic_free else read_facets(_framing_cut(query))
     return Question(text, query, filters, intent, topic_free, named, facets)
 
 
@@ -223,6 +223,14 @@ def _lone_last_name_ok(word: str, keys: tuple[str, ...]) -> bool:
     """A bare last name counts only when it is capitalised, not a common word, and names
     one indexed author: 'Risteski' yes, 'Long' or 'Wang' no."""
     return len(keys) == 1 and word[:1].isupper() and len(word) >= 4 and bool(content_words(word))
+
+
+def _framing_cut(query: str) -> str:
+    """The query without its comparison words, which frame the question and name no topic:
+    "how does temperature scaling compare with mixup" asks about two things, not three."""
+    for match in reversed(comparison_words(query)):
+        query = _cut(query, match)
+    return query
 
 
 def _cut(text: str, match: re.Match) -> str:
