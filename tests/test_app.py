@@ -357,8 +357,8 @@ def test_a_partial_answer_is_marked_before_it_and_a_full_or_refused_one_is_not(u
     partial = graded("partial", (BLURRING, [DIFFUSION]))
     mark = (
         '<p class="pa-partial" role="note"><strong>Partial answer:</strong> the papers cover '
-        "only part of the question; none of those read covers protein &lt;b&gt;folding&lt;/b&gt;"
-        ".</p>\n\n"
+        "only part of the question; none of the closest papers covers "
+        "protein &lt;b&gt;folding&lt;/b&gt;.</p>\n\n"
     )
     assert reply_markdown(partial, 1) == mark + answer_markdown(partial.text, 1, listed={1})
     apart = graded("partial", (BLURRING, [DIFFUSION]), (FITNESS, [FOLDING]))

@@ -63,7 +63,7 @@ def partial_mark(answer: Answer) -> str:
     said = "the papers cover only part of the question"
     missing = uncovered(answer)
     if missing:
-        said += f"; none of those read covers {joined(missing)}"
+        said += f"; none of the closest papers covers {joined(missing)}"
     elif len(answer.facets) > 1:
         said += f"; none covers {joined(answer.facets)} together"
     return (
