@@ -297,3 +297,80 @@ def test_text_never_becomes_a_link_and_long_titles_are_shortened(ui):
     card = paper_html(long)
     assert f"<h4>{shortened(long.title)}</h4>" in card
     assert f"<summary>Full title</summary>{long.title}</details>" in card
+
+
+FOLDING, DIFFUSION = "protein <b>folding</b>", "diffusion models"  # facets, as the question said
+BLURRING = paper("Blurring Diffusion Models", "Diffusion models generate images by blurring.")
+FITNESS = paper("Protein Fitness", "We model protein <b>folding</b> landscapes.")
+BOTH = paper("Folded Diffusion", "Diffusion models for protein <b>folding</b>.")
+
+
+def graded(grounding: str, *cited: tuple[PaperRecord, list[str]], facets=(FOLDING, DIFFUSION)):
+    """An answer citing each paper, the reader having found it to cover those facets."""
+    from assistant.answer.result import Answer, Citation
+    from assistant.search.retrieval import Hit
+
+    papers = [p for p, _ in cited]
+    coverage = {
+        p.id: {"covers": covers, "lacks": [f for f in facets if f not in covers]}
+        for p, covers in cited
+    }
+    return Answer(
+        text=" ".join(f"{p.abstract} [{n}]" for n, p in enumerate(papers, 1)),
+        citations=[Citation(n, p) for n, p in enumerate(papers, 1)],
+        refused=grounding == "none",
+        retrieved=[Hit(p, 1.0, 1.0, ("dense",)) for p in [*papers, PAPERS[0]]],
+        filters={},
+        backend="offline",
+        grounding=grounding,
+        facets=list(facets),
+        coverage=coverage,
+    )
+
+
+def test_cited_cards_say_which_facets_of_the_question_they_cover_and_lack():
+    from assistant.web.views import sources_html
+
+    answer = graded("partial", (BLURRING, [DIFFUSION]), (BOTH, [FOLDING, DIFFUSION]))
+    panel = sources_html([("Protein folding with diffusion models?", answer)])
+    first, second, retrieved = (
+        panel.split('id="source-1-1"')[1].split('id="source-1-2"')[0],
+        panel.split('id="source-1-2"')[1].split("pa-retrieved")[0],
+        panel.split("pa-retrieved")[1],
+    )
+    assert (
+        '<p class="pa-coverage"><span class="pa-covers"><strong>Covers:</strong> '
+        'diffusion models</span> · <span class="pa-lacks"><strong>Lacks:</strong> '
+        "protein &lt;b&gt;folding&lt;/b&gt;</span></p>"
+    ) in first  # a facet is the user's words: escaped like everything else
+    assert "Covers:</strong> protein &lt;b&gt;folding&lt;/b&gt;, diffusion models" in second
+    assert "Lacks:" not in second and "<b>" not in panel
+    assert "pa-coverage" not in retrieved  # the reader's verdict is on what is cited
+    unfaceted = graded("full", (BLURRING, []), facets=())
+    assert "pa-coverage" not in sources_html([("q", unfaceted)])
+
+
+def test_a_partial_answer_is_marked_before_it_and_a_full_or_refused_one_is_not(ui, monkeypatch):
+    from assistant.answer.result import REFUSAL, Answer
+    from assistant.web.views import reply_markdown
+
+    partial = graded("partial", (BLURRING, [DIFFUSION]))
+    mark = (
+        '<p class="pa-partial" role="note"><strong>Partial answer:</strong> the papers cover '
+        "only part of the question; none of the closest papers covers "
+        "protein &lt;b&gt;folding&lt;/b&gt;.</p>\n\n"
+    )
+    assert reply_markdown(partial, 1) == mark + answer_markdown(partial.text, 1, listed={1})
+    apart = graded("partial", (BLURRING, [DIFFUSION]), (FITNESS, [FOLDING]))
+    assert reply_markdown(apart, 1).startswith(
+        '<p class="pa-partial" role="note"><strong>Partial answer:</strong> the papers cover '
+        "only part of the question; none covers protein &lt;b&gt;folding&lt;/b&gt; and "
+        "diffusion models together.</p>"
+    )
+    full = graded("full", (BOTH, [FOLDING, DIFFUSION]))
+    refused = Answer(REFUSAL, [], True, [], {}, "offline", grounding="none", facets=[FOLDING])
+    assert "pa-partial" not in reply_markdown(full, 1) + reply_markdown(refused, 1)
+    # the chat shows the mark the answer it receives calls for
+    monkeypatch.setattr(ui.assistant, "stream", lambda *args, **kwargs: iter([partial]))
+    *_, last = ask(ui, "Is there a paper on protein folding with diffusion models?")
+    assert last[0][-1]["content"].startswith(mark) and last[2][-1][1] is partial

@@ -293,6 +293,76 @@ def test_every_card_highlights_the_sentence_the_answer_quotes(page):
     assert unmarked == []
 
 
+PROTEIN_FOLDING = "Is there a paper on protein folding with diffusion models?"
+HALLUCINATION = "What approaches reduce hallucination in large language models?"
+
+
+@pytest.fixture(scope="module")
+def graded(bundled_index) -> dict[str, dict]:
+    """`ask --json` for each question, offline as the page is: how it is graded may change
+    with each refit, so the tests check that the page shows the grading it gets."""
+    env = os.environ | {"ASSISTANT_DATA_DIR": str(bundled_index[0]), "ASSISTANT_LLM": "offline"}
+    asked = {}
+    for question in (PROTEIN_FOLDING, HALLUCINATION):
+        command = [BIN / "assistant", "ask", question, "--json"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        asked[question] = json.loads(done.stdout)
+    return asked
+
+
+def wait_for_reply(page, turn: int = 1) -> None:
+    """The answer in, a refusal included (it has no source card)."""
+    page.wait_for_selector(f"#sources #turn-{turn}", timeout=ANSWER_MS)
+
+
+def cited_cards(page) -> list[str]:
+    """The element ids of the first answer's cited cards."""
+    return page.locator('#turn-1 article[id^="source-1-"]').evaluate_all("cs => cs.map(c => c.id)")
+
+
+def coverage_line(page, card: str) -> tuple[list[str], list[str]]:
+    """What a card's line says the paper covers, and lacks, of the question's facets."""
+    line = page.inner_text(f"#{card} .pa-coverage")
+    said = dict(part.split(": ", 1) for part in line.split(" · "))
+    return [f for f in said.get("Covers", "").split(", ") if f], [
+        f for f in said.get("Lacks", "").split(", ") if f
+    ]
+
+
+@pytest.mark.parametrize("question", [PROTEIN_FOLDING, HALLUCINATION])
+def test_the_page_shows_how_much_of_the_question_the_papers_answer(page, graded, question):
+    expected = graded[question]
+    ask(page, question)
+    wait_for_reply(page)
+    chat = page.inner_text("#chat")
+    if expected["grounding"] == "partial":  # marked in words, before the answer, which
+        mark = page.inner_text("#chat .pa-partial")  # says first what no paper covers
+        lead = expected["answer"].splitlines()[0]
+        assert mark.startswith("Partial answer: the papers cover only part of the question")
+        assert lead in chat and chat.index("Partial answer") < chat.index(lead)
+        assert any(facet in lead for facet in expected["facets"])  # what no paper covers
+        assert all(facet in mark for facet in expected["evidence"]["missing"])
+    else:
+        assert page.locator("#chat .pa-partial").count() == 0 and "Partial answer" not in chat
+    assert cited_cards(page) == [f"source-1-{c['n']}" for c in expected["citations"]]
+    for citation in expected["citations"]:
+        card = f"source-1-{citation['n']}"
+        assert page.inner_text(f"#{card} h4").startswith(
+            f"[{citation['n']}] {citation['title'][:40]}"
+        )
+        assert coverage_line(page, card) == (citation["covers"], citation["lacks"])
+
+
+def test_protein_folding_with_diffusion_models_is_never_answered_as_if_found(page):
+    """The bundled papers hold diffusion models and protein work, never both: however the
+    question is graded, each diffusion paper the page quotes says it lacks protein folding."""
+    ask(page, PROTEIN_FOLDING)
+    wait_for_reply(page)
+    lines = [coverage_line(page, card) for card in cited_cards(page)]
+    diffusion = [lacks for covers, lacks in lines if "diffusion models" in covers]
+    assert all("protein folding" in lacks for lacks in diffusion), lines
+
+
 def test_a_new_tab_after_an_upload_shows_the_index_as_it_is(page, tmp_path):
     bib = (
         "@article{aardvark, title={AAVNet: Aardvark Burrows as Cool Refuges},"

@@ -72,6 +72,7 @@ def test_only_the_four_tools_are_listed_with_their_parameters(mcp_url):
     assert schema["properties"]["author"]["description"].startswith("Only papers with this")
     assert tools["ask"].inputSchema["required"] == ["question"]
     assert "checked" in tools["ask"].description and "refusal" in tools["ask"].description
+    assert "partial" in tools["ask"].description and "lacks" in tools["ask"].description
     for name in ("get_paper", "similar_papers"):
         paper_id = tools[name].inputSchema["properties"]["paper_id"]
         assert paper_id["type"] == "string" and "search_papers" in paper_id["description"]
@@ -115,6 +116,19 @@ def test_ask_gives_a_checked_answer_with_numbered_citations(mcp_url):
     assert "[1]" in answer["answer"] and answer["citations"][0]["id"]
     refused = result(call(mcp_url, "ask", question="What is the best pizza topping in Naples?"))
     assert refused["refused"] is True and refused["citations"] == []
+    assert refused["grounding"] == "none"
+
+
+def test_ask_says_how_much_of_the_question_the_papers_answer(mcp_url):
+    question = "Is there a paper on protein folding with diffusion models?"
+    answer = result(call(mcp_url, "ask", question=question))
+    assert answer["grounding"] in {"full", "partial", "none"}
+    assert answer["refused"] is (answer["grounding"] == "none")
+    assert answer["facets"] == ["protein folding", "diffusion models"]
+    for citation in answer["citations"]:  # each facet covered or lacked, never both
+        assert sorted(citation["covers"] + citation["lacks"]) == sorted(answer["facets"])
+    # no indexed paper is on both: none is said to cover them all
+    assert all(citation["lacks"] for citation in answer["citations"])
 
 
 def test_user_errors_come_back_as_clear_tool_errors(mcp_url):

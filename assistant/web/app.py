@@ -37,6 +37,9 @@ CSS = """
 .pa-abstract mark { background: #fde68a; color: #111; padding: 0 2px; }
 .pa-paper.pa-active { outline: 3px solid #f59e0b; }
 .pa-unsupported { border-left: 4px solid #dc2626; padding-left: 8px; }
+.pa-partial { border-left: 4px solid #d97706; background: #fef3c7; color: #111;
+  padding: 4px 8px; border-radius: 4px; }
+.pa-coverage { margin: 2px 0 4px 0; font-size: 0.9em; }
 .pa-turn > summary, .pa-retrieved > summary { cursor: pointer; font-weight: 600; }
 #chat, #sources, #paper, #library, #similar { overflow-wrap: anywhere; }
 /* The chat's label and buttons float at its top: scroll its messages below them, not under. */

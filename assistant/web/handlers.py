@@ -27,6 +27,7 @@ from assistant.web.views import (
     answer_markdown,
     filters_markdown,
     paper_html,
+    reply_markdown,
     scope_markdown,
     shortened,
     sources_html,
@@ -90,10 +91,7 @@ class PaperApp:
             reply["content"] = f"⚠️ {answer_markdown(str(error), turn)}"
             yield chat, history, answers, gr.skip(), "", ""
             return
-        listed = {citation.n for citation in answer.citations}
-        reply["content"] = answer_markdown(answer.text, turn, answer.unsupported, listed)
-        if answer.notice:
-            reply["content"] += f"\n\n*{answer_markdown(answer.notice, turn)}*"
+        reply["content"] = reply_markdown(answer, turn)
         history = [
             *history,
             {"role": "user", "content": message},

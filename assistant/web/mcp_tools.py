@@ -19,7 +19,9 @@ from assistant.api import Assistant
 from assistant.errors import AssistantError
 
 # An answer's fields a client needs; the rest of `ask --json` is the checks' working.
-ANSWER_FIELDS = ("answer", "refused", "citations", "unsupported", "notice", "filters")
+ANSWER_FIELDS = (
+    "answer", "refused", "grounding", "facets", "citations", "unsupported", "notice", "filters"
+)  # fmt: skip
 
 
 @contextmanager
@@ -79,16 +81,19 @@ class PaperTools:
 
     def ask(self, question: str) -> str:
         """Answer a question from the indexed paper abstracts, with numbered [n] citations
-        that have been checked against the cited abstracts; when the papers do not answer
-        it, an honest refusal instead.
+        that have been checked against the cited abstracts; when the papers answer only part
+        of it, says so (grounding "partial"); when they do not answer it, an honest refusal.
 
         Args:
             question: A question about the papers, e.g. "How does DUQ estimate uncertainty?".
 
         Returns:
             JSON: the answer text with its [n] markers
-            refused (true when the papers do not answer the question)
+            grounding (full; partial when the papers answer only part of it; none: refused)
+            refused (true exactly when grounding is none)
+            facets (the parts of the question the papers were read for)
             citations, each with n, id, title, authors, year, source, DOI and arXiv id
+            and covers and lacks (the facets the paper covers, and those it does not)
             unsupported claims, a notice, and the filters applied
         """
         with tool_errors():

@@ -8,9 +8,10 @@ is escaped here before any page shows it: an abstract holding `<script>` shows t
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 
+from assistant.answer.grading import joined
 from assistant.answer.markdown import flagged, markdown_text
 from assistant.answer.render import authors_text
 from assistant.answer.result import Answer
@@ -41,6 +42,40 @@ def answer_markdown(
         return f"[\\[{n}\\]](#{anchor(turn, n)})"
 
     return re.sub(r"\\\[(\d+)\\\]", link, shown)
+
+
+def reply_markdown(answer: Answer, turn: int) -> str:
+    """The finished answer for the chat: marked first when it is partial, then the answer
+    with its links and flagged sentences, then its notice."""
+    listed = {citation.n for citation in answer.citations}
+    shown = partial_mark(answer) + answer_markdown(answer.text, turn, answer.unsupported, listed)
+    if answer.notice:
+        shown += f"\n\n*{answer_markdown(answer.notice, turn)}*"
+    return shown
+
+
+def partial_mark(answer: Answer) -> str:
+    """A partial answer's notice, in words (not colour only) and before the answer: the
+    papers answer part of the question, and which facets none of them covers. Its own
+    sentence, not the answer's: a model's answer need not say what is missing."""
+    if answer.grounding != "partial":
+        return ""
+    said = "the papers cover only part of the question"
+    missing = uncovered(answer)
+    if missing:
+        said += f"; none of the closest papers covers {joined(missing)}"
+    elif len(answer.facets) > 1:
+        said += f"; none covers {joined(answer.facets)} together"
+    return (
+        '<p class="pa-partial" role="note"><strong>Partial answer:</strong> '
+        f"{escape(said)}.</p>\n\n"
+    )
+
+
+def uncovered(answer: Answer) -> list[str]:
+    """The question's facets that no paper read for the answer covers."""
+    covered = {facet for read in answer.coverage.values() for facet in read.get("covers", ())}
+    return [facet for facet in answer.facets if facet not in covered]
 
 
 def shortened(text: str, limit: int = TITLE_SHOWN) -> str:
@@ -104,6 +139,7 @@ def _answer_sources(turn: int, answer: Answer) -> str:
                 label=f"[{citation.n}]",
                 element_id=anchor(turn, citation.n),
                 highlight=[*citation.sentences, *quoted],
+                coverage=answer.coverage.get(citation.paper.id) if answer.facets else None,
             )
         )
     others = [hit.paper for hit in answer.retrieved if hit.paper.id not in cited]
@@ -122,10 +158,12 @@ def paper_html(
     element_id: str | None = None,
     highlight: Sequence[str] = (),
     folded: bool = False,
+    coverage: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """A paper's card: title (a long one shortened, in full behind a click), authors, year
-    and venue, the pages it came from with their listing dates, links, and the abstract
-    with the `highlight` sentences marked (behind a click when `folded`)."""
+    """A paper's card: title (a long one shortened, in full behind a click), what of the
+    question it covers and lacks (`coverage`, the reader's for a cited paper), authors,
+    year and venue, the pages it came from with their listing dates, links, and the
+    abstract with the `highlight` sentences marked (behind a click when `folded`)."""
     marked = set(highlight)
     sentences = [
         f"<mark>{escape(s)}</mark>" if s in marked else escape(s)
@@ -149,7 +187,18 @@ def paper_html(
     if len(paper.title) > TITLE_SHOWN:
         full = escape(paper.title)
         title += f'<details class="pa-title"><summary>Full title</summary>{full}</details>'
-    return f'<article class="pa-paper"{id_attr}>{title}<dl>{rows}</dl>{abstract}</article>'
+    covers = _coverage(coverage) if coverage else ""
+    return f'<article class="pa-paper"{id_attr}>{title}{covers}<dl>{rows}</dl>{abstract}</article>'
+
+
+def _coverage(coverage: Mapping[str, Sequence[str]]) -> str:
+    """'Covers: a, b · Lacks: c': which facets of the question the paper answers."""
+    parts = [
+        f'<span class="pa-{key}"><strong>{name}:</strong> {escape(", ".join(facets))}</span>'
+        for key, name in (("covers", "Covers"), ("lacks", "Lacks"))
+        if (facets := coverage.get(key))
+    ]
+    return f'<p class="pa-coverage">{" · ".join(parts)}</p>' if parts else ""
 
 
 def _sources(paper: PaperRecord) -> str:
