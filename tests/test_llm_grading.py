@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from assistant import Assistant
 from assistant.answer.check import SUPPORTED
-from assistant.answer.fitted import fitted
+from assistant.answer.fitted import Logistic, fitted
 from assistant.answer.result import REFUSAL
 from assistant.settings import Settings
 from assistant.text import best_sentence
@@ -29,6 +29,25 @@ BORDERLINE = "protein folding calibration"
 # ... and over it: refused before any model is asked.
 CLEAR_CUT = "What protein structures did AlphaFold predict?"
 NOT_COVERED = "No indexed abstract mentions protein folding."
+
+
+# The decision pinned, so these tests are about the chain, not about the fitted numbers:
+# a facet is covered when the paper holds its words; below full when no paper among the
+# first five covers every facet, and sure enough to refuse unasked only with a name no
+# paper holds besides.
+BY_WORDS = Logistic({"lexical": 10.0}, -5.0, 0.5)
+PINNED = Logistic({"weakest": -6.0, "unseen": 3.0}, 3.0, 0.5)
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch):
+    from assistant.answer import coverage, grading
+
+    monkeypatch.setattr(coverage, "logistic", lambda name: BY_WORDS)
+    monkeypatch.setattr(
+        grading, "logistic", lambda name: BY_WORDS if name == "coverage" else PINNED
+    )
+    monkeypatch.setitem(fitted()["grading"], "certain", 0.99)
 
 
 def make(settings: Settings, llm=None) -> Assistant:
@@ -196,13 +215,11 @@ def test_ask_json_with_a_model_carries_grounding_facets_and_coverage(
     assert data["evidence"]["missing"] == ["protein folding"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grading.py grades a question naming an indexed title 'full' whatever else it asks, "
-    "and facets.py reads 'help protein folding' as one facet, so the check wants 'help' too",
-)
 def test_naming_a_paper_does_not_let_a_facet_it_lacks_through(settings):
     claim = "Temperature scaling calibrates protein folding"
     answer = make(settings, scripted(f"{claim} [1]."))
     answer = answer.ask("How does temperature scaling help protein folding?")
-    assert answer.grounding != "full" and answer.unsupported == [f"{claim}."]
+    # graded partial (the named paper lacks protein folding), the claim flagged: with no
+    # supported sentence left the answer is the refusal, and the claim is never shown
+    assert answer.evidence["grounding"] == "partial"
+    assert answer.refused and answer.grounding == "none" and claim not in answer.text

@@ -13,7 +13,9 @@ threshold by evals/fit.py (fitted.json, "grading"):
 Its coverage features:
 
     weakest    the best, among the first CHOOSE_WITHIN candidates, of a paper's lowest
-               probability over the facets (a paper answers what all of it covers)
+               probability over the facets (a paper answers what all of it covers); for
+               a comparison, whose sides are different papers, the lowest over the
+               facets of the best probability any of them has
     uncovered  the share of the facets that no candidate read covers
 
 Two kinds of question carry their own evidence: a listing by filters alone ("what has
@@ -53,6 +55,7 @@ class Grading:
     score: float | None  # P(not every facet answered); None when the question carries evidence
     evidence: Evidence | None
     absent: tuple[Facet, ...] = ()  # facets whose words no indexed abstract holds at all
+    together: bool = True  # one paper must cover every facet (not so for a comparison)
 
     @property
     def refused(self) -> bool:
@@ -112,37 +115,48 @@ def grade(
     fitted models (fitted.json) unless others are given (evals/fit.py fits them)."""
     question = hits.question
     facets = question.facets
+    together = question.facets_together
     if not hits:
-        return Grading(Grounding.NONE, facets, (), None, None), hits
+        return Grading(Grounding.NONE, facets, (), None, None, together=together), hits
     read = reader.read(facets, hits if question.wants_all else hits[:READ], coverage)
     if question.topic_free:
         return Grading(Grounding.FULL, facets, tuple(read), None, None), hits
     if question.named:  # the title is the evidence; what is asked beyond it must be covered
         named = [p for p in read if "title" in p.hit.found_by]
-        complete = any(p.covers_all for p in named)
-        grounding = Grounding.FULL if complete else Grounding.PARTIAL
-        return Grading(grounding, facets, tuple(read), None, None), hits
+        complete = coverage_features(facets, named if together else read, together)
+        covered = complete["weakest"] >= (coverage or logistic("coverage")).threshold
+        grounding = Grounding.FULL if covered else Grounding.PARTIAL
+        return Grading(grounding, facets, tuple(read), None, None, together=together), hits
     evidence = gather_evidence(hits, reader.local)  # of the ranking, before the reader's pick
-    if not question.wants_all:
+    if not question.wants_all and together:
         hits, read = _reordered(hits, read)
-    features = evidence.features() | coverage_features(facets, read)
+    features = evidence.features() | coverage_features(facets, read, together)
     model = model or logistic("grading")
     score = model.probability(features)
     if score < model.threshold:
-        return Grading(Grounding.FULL, facets, tuple(read), score, evidence), hits
+        graded = Grading(Grounding.FULL, facets, tuple(read), score, evidence, together=together)
+        return graded, hits
     grounding = Grounding.PARTIAL if any(p.covered for p in read) else Grounding.NONE
     absent = tuple(f for f in facets if not reader.mentioned(f))
-    return Grading(grounding, facets, tuple(read), score, evidence, absent), hits
+    return Grading(grounding, facets, tuple(read), score, evidence, absent, together), hits
 
 
-def coverage_features(facets: tuple[Facet, ...], read: list[PaperCoverage]) -> dict[str, float]:
-    """The grading model's coverage inputs (the module docstring)."""
+def coverage_features(
+    facets: tuple[Facet, ...], read: list[PaperCoverage], together: bool = True
+) -> dict[str, float]:
+    """The grading model's coverage inputs (the module docstring). A comparison's facets
+    may be covered by different papers: its weakest is then the facet least covered by
+    any of the first CHOOSE_WITHIN."""
     first = read[:CHOOSE_WITHIN]
     covered = sum(any(_covers(p, i) for p in read) for i in range(len(facets)))
-    return {
-        "weakest": max((p.weakest for p in first), default=0.0),
-        "uncovered": 1 - covered / len(facets) if facets else 0.0,
-    }
+    if together:
+        weakest = max((p.weakest for p in first), default=0.0)
+    else:
+        best = [
+            max((p.supports[i].probability for p in first), default=0.0) for i in range(len(facets))
+        ]
+        weakest = min(best, default=1.0)
+    return {"weakest": weakest, "uncovered": 1 - covered / len(facets) if facets else 0.0}
 
 
 def _reordered(hits: Hits, read: list[PaperCoverage]) -> tuple[Hits, list[PaperCoverage]]:

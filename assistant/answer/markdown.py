@@ -30,7 +30,7 @@ def to_markdown(answer: Answer) -> str:
     body = answer.text.removesuffix(sources_block(answer.citations))  # its short Sources
     parts = [f"## {markdown_text(answer.question)}"] if answer.question else []
     if answer.grounding == "partial":
-        parts.append(f"*{markdown_text(partial_notice(answer))}*")
+        parts.append(f"*Partial answer: {markdown_text(partial_notice(answer))}*")
     parts.append(markdown_text(flagged(body.strip(), answer.unsupported)))
     if answer.notice:
         parts.append(f"*{markdown_text(answer.notice)}*")
@@ -40,8 +40,8 @@ def to_markdown(answer: Answer) -> str:
 
 
 def partial_notice(answer: Answer) -> str:
-    """What a partial answer is marked with, wherever it is shown."""
-    return f"Partial answer: the papers cover only part of the question. {answer.shortfall}".strip()
+    """What a partial answer is marked with on the page and in the export."""
+    return f"the papers cover only part of the question. {answer.shortfall}".strip()
 
 
 def flagged(text: str, unsupported: Sequence[str]) -> str:

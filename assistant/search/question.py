@@ -55,6 +55,12 @@ class Question:
     facets: tuple[Facet, ...] = ()  # what it asks about (facets.py)
 
     @property
+    def facets_together(self) -> bool:
+        """One paper must cover every facet: not for a comparison, whose sides are
+        different papers."""
+        return self.intent is not Intent.COMPARE
+
+    @property
     def wants_all(self) -> bool:
         """Every qualifying paper, not a top few."""
         return self.intent.wants_all or self.topic_free

@@ -11,8 +11,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from html import escape
 
-from assistant.answer.grading import joined
-from assistant.answer.markdown import flagged, markdown_text
+from assistant.answer.markdown import flagged, markdown_text, partial_notice
 from assistant.answer.render import authors_text
 from assistant.answer.result import Answer
 from assistant.text import split_sentences
@@ -56,26 +55,13 @@ def reply_markdown(answer: Answer, turn: int) -> str:
 
 def partial_mark(answer: Answer) -> str:
     """A partial answer's notice, in words (not colour only) and before the answer: the
-    papers answer part of the question, and which facets none of them covers. Its own
-    sentence, not the answer's: a model's answer need not say what is missing."""
+    grading's own sentence on what the papers lack, as a model's answer need not say it."""
     if answer.grounding != "partial":
         return ""
-    said = "the papers cover only part of the question"
-    missing = uncovered(answer)
-    if missing:
-        said += f"; none of the closest papers covers {joined(missing)}"
-    elif len(answer.facets) > 1:
-        said += f"; none covers {joined(answer.facets)} together"
     return (
         '<p class="pa-partial" role="note"><strong>Partial answer:</strong> '
-        f"{escape(said)}.</p>\n\n"
+        f"{escape(partial_notice(answer))}</p>\n\n"
     )
-
-
-def uncovered(answer: Answer) -> list[str]:
-    """The question's facets that no paper read for the answer covers."""
-    covered = {facet for read in answer.coverage.values() for facet in read.get("covers", ())}
-    return [facet for facet in answer.facets if facet not in covered]
 
 
 def shortened(text: str, limit: int = TITLE_SHOWN) -> str:
