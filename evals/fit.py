@@ -26,10 +26,11 @@ candidates against the question's facets (answer/coverage.py). Then:
                   the one that then grades the most of the others below full. `certain`
                   is the highest out-of-fold score of an answerable question: with a
                   model configured, only a `none` over it is refused without asking it.
-    list_margin   a "which papers" or overview answer lists the papers the reader found
-                  covering every facet whose fused score is within list_margin of the
-                  best one's: the margin with the best mean F1 of listed against expected
-                  papers.
+    list_margin,  a "which papers" or overview answer lists the papers whose fused score
+    list_coverage is within list_margin of the best one's and whose weakest facet the
+                  reader covers with at least list_coverage: the pair with the best mean
+                  F1 of listed against expected papers (before: every paper covering
+                  every facet, list_coverage 0.5, no margin).
     close_margin  a single-paper answer names the best two or three papers as the closest
                   matches when their fused scores are within this of the best one's: the
                   margin with the best mean F1 of cited against expected papers.
@@ -75,6 +76,7 @@ FOLDS = 5
 SEED = 20261129
 STRENGTHS = (1.0, 0.3, 0.1, 0.03)  # C: the inverse strength of the L2 penalty
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 1.0)
+LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)  # the reader's probability, weakest facet
 UNFITTED = Logistic({}, 0.0, 0.5)  # reads the signals; its probabilities are not used
 BUNDLED_SETS = frozenset(p.stem for p in DATASETS.glob("*.jsonl"))
 
@@ -118,7 +120,7 @@ class Tuned:
 
 def collect(assistant: Assistant, path: Path) -> list[Tuned]:
     retriever = assistant.retriever
-    reader = Reader(retriever.local, retriever.embed_query)
+    reader = Reader(retriever.local)
     found = []
     for case in load_dataset(path):
         history = [{"role": t.role, "content": t.content} for t in case.history]
@@ -181,11 +183,11 @@ def f1(chosen: list[bool], expected: int) -> float:
     return 2 * right / (len(chosen) + expected) if chosen else 0.0
 
 
-def list_f1(cases: list, rule: tuple[float]) -> float:
-    (margin,) = rule
+def list_f1(cases: list, rule: tuple[float, float]) -> float:
+    margin, least = rule
     scores = []
     for hits, grading, expected in cases:
-        listed = listed_papers(hits, grading, margin)
+        listed = listed_papers(hits, grading, margin, least)
         right = [normalise_title(hits[n - 1].paper.title) in expected for n in listed]
         scores.append(f1(right, len(expected)))
     return float(np.mean(scores))
@@ -392,8 +394,9 @@ def main() -> None:
     oracle(cases, fitted["grading"]["C"])
     coverage = Logistic(**{k: fitted["coverage"][k] for k in ("weights", "bias", "threshold")})
     bundled = [t for t in cases if t.set in {p.stem for p in tune_sets()}]
-    (margin,) = fit_rule(
-        "list_margin", list_cases(bundled, coverage), list_f1, [(m,) for m in MARGINS], (1.0,)
+    lists = [(margin, least) for margin in MARGINS for least in LEVELS]
+    margin, least = fit_rule(
+        "list_margin, list_coverage", list_cases(bundled, coverage), list_f1, lists, (1.0, 0.5)
     )
     singles = [
         ([(h.score, normalise_title(h.paper.title) in t.expected) for h in t.hits], len(t.expected))
@@ -401,7 +404,7 @@ def main() -> None:
         if not t.not_full and t.hits.question.intent is Intent.DETAIL
     ]
     (close,) = fit_rule("close_margin", singles, close_f1, [(m,) for m in MARGINS], (0.0,))
-    fitted |= {"list_margin": margin, "close_margin": close}
+    fitted |= {"list_margin": margin, "list_coverage": least, "close_margin": close}
     FITTED.write_text(json.dumps(fitted, indent=2) + "\n")
     print(f"\nwrote {FITTED.relative_to(ROOT)}")
 

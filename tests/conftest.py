@@ -53,11 +53,13 @@ def bundled_index(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 @pytest.fixture
 def wide_lists(monkeypatch):
-    """List answers name every retrieved paper: the fitted list margin is on MiniLM's scale,
-    and the keyword corpus's 'embedding' spreads its cosines far wider."""
+    """List answers name every retrieved paper that covers every facet: the fitted list
+    margin is on MiniLM's scale, and the keyword corpus's 'embedding' spreads its cosines
+    far wider."""
     from assistant.answer.fitted import fitted
 
     monkeypatch.setitem(fitted(), "list_margin", 10.0)
+    monkeypatch.setitem(fitted(), "list_coverage", 0.5)
 
 
 @pytest.fixture(scope="module")

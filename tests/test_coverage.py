@@ -26,7 +26,7 @@ def assistant(settings) -> Assistant:
 
 def read(assistant: Assistant, question: str, title: str):
     """The reading of one paper, found by its title, against the question's facets."""
-    reader = Reader(assistant.retriever.local, assistant.retriever.embed_query)
+    reader = Reader(assistant.retriever.local)
     hits = assistant.search(title, k=1)
     assert hits[0].paper.title == title
     [coverage] = reader.read(read_facets(question), hits, BY_WORDS)
@@ -66,7 +66,7 @@ def test_a_figure_is_covered_only_by_a_sentence_with_a_number(assistant):
 
 
 def test_no_abstract_mentions_is_said_only_of_a_combination_no_paper_holds(assistant):
-    reader = Reader(assistant.retriever.local, assistant.retriever.embed_query)
+    reader = Reader(assistant.retriever.local)
 
     def mentioned(text):
         [facet] = read_facets(text)

@@ -199,6 +199,11 @@ def test_gate_thresholds_and_ceilings():
     under = gate.check(summary, {"overall.mrr": 0.95})
     assert under == ["overall.mrr = 0.9, under the threshold 0.95"]
     assert gate.check(summary, {"checks.errors": 0}) == ["checks.errors = 2, over the allowed 0"]
+    graded = {"grounding": {"not_answerable_given_full": 0.4, "partial_graded_partial": 0.5}}
+    assert gate.check(graded, {"grounding.not_answerable_given_full": 0.5}) == []  # a ceiling
+    assert gate.check(graded, {"grounding.partial_graded_partial": 0.6}) == [
+        "grounding.partial_graded_partial = 0.5, under the threshold 0.6"
+    ]
     assert "undefined" in gate.check(summary, {"overall.citation_precision": 0.5})[0]
     with pytest.raises(gate.ThresholdError, match=r"did you mean 'overall\.mrr'"):
         gate.check(summary, {"overall.mmr": 0.5})

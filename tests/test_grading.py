@@ -57,7 +57,7 @@ def test_words_no_paper_holds_weigh_in_unknown_but_misspellings_do_not(assistant
 
 
 def reader(assistant: Assistant) -> Reader:
-    return Reader(assistant.retriever.local, assistant.retriever.embed_query)
+    return Reader(assistant.retriever.local)
 
 
 def test_the_grading_model_reads_exactly_the_signals_it_is_given(assistant):

@@ -62,7 +62,7 @@ class AnswerChain:
 
     @cached_property
     def reader(self) -> Reader:
-        return Reader(self.retriever.local, self.retriever.embed_query)
+        return Reader(self.retriever.local)
 
     def ask(self, question: str, history=(), **search: Any) -> Answer:
         *_, answer = self.stream(question, history, **search)

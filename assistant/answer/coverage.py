@@ -1,7 +1,7 @@
 """The reader: which facets of the question (search/facets.py) each candidate paper covers,
 and with which sentence.
 
-For each facet and paper it measures three things:
+For each facet and paper it measures two things:
 
     lexical   the idf-weighted share of the facet's words that the paper's title or
               abstract holds: compared on their stems ('calibrate' ~ 'calibration'), a
@@ -9,22 +9,22 @@ For each facet and paper it measures three things:
               expansion either way ('LLMs' ~ 'large language models')
     sentence  the same share for the paper's best single sentence (its title is one):
               the facet's words meeting in one place, not scattered
-    semantic  the cosine of the facet's MiniLM vector and the paper's
 
 A logistic model fitted by evals/fit.py (fitted.json, "coverage") turns them into the
 probability that the paper covers the facet. A facet asking for a figure is covered only
-by a sentence holding a number. Costs one embedding per facet (cached with the query
-vectors) and a pass over the candidates' sentences: a few milliseconds.
+by a sentence holding a number. A pass over the candidates' sentences: about 4 ms a
+question. Meaning was measured too and left out: the cosine of a facet's MiniLM vector
+and the paper's changed no out-of-fold figure of the grading (evals/README.md) and cost
+26 ms a question in embeddings; the vectors of every abstract sentence of ten candidates
+cost 0.76 s.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-
-import numpy as np
 
 from assistant.answer.fitted import Logistic, logistic
 from assistant.search.facets import Facet
@@ -33,7 +33,7 @@ from assistant.store.sidecar import SideIndex
 from assistant.text import STEM, STOPWORDS, english_words, split_sentences, tokens
 
 _DIGIT = re.compile(r"\d")
-FEATURES = ("lexical", "sentence", "semantic")
+FEATURES = ("lexical", "sentence")
 
 
 @dataclass(frozen=True)
@@ -88,34 +88,22 @@ class PaperCoverage:
 
 
 class Reader:
-    """Reads candidate papers against a question's facets, over the side index's words and
-    vectors; `embed` is the retriever's (cached) query embedder."""
+    """Reads candidate papers against a question's facets, with the side index's words."""
 
-    def __init__(self, local: SideIndex, embed: Callable[[str], Sequence[float]]) -> None:
+    def __init__(self, local: SideIndex) -> None:
         self.local = local
-        self.embed = embed
 
     def read(
         self, facets: Sequence[Facet], hits: Sequence[Hit], model: Logistic | None = None
     ) -> list[PaperCoverage]:
         """Every hit against every facet, in the hits' order."""
         model = model or logistic("coverage")
-        if not facets:
-            return [PaperCoverage(hit, ()) for hit in hits]
-        facet_vectors = np.array([self.embed(f.text) for f in facets], dtype=np.float32)
-        rows = [self.local.catalog.row_of.get(hit.paper.id) for hit in hits]
         read = []
-        for hit, row in zip(hits, rows, strict=True):
+        for hit in hits:
             sentences = [_Sentence.of(s) for s in [hit.paper.title, *_sentences(hit)]]
-            cosines = (
-                self.local.vectors[row] @ facet_vectors.T
-                if row is not None
-                else np.zeros(len(facets))
-            )
             supports = []
-            for facet, cosine in zip(facets, cosines, strict=True):
+            for facet in facets:
                 signals, sentence = self._signals(facet, sentences)
-                signals["semantic"] = float(cosine)
                 probability = model.probability(signals)
                 if facet.figure and not _DIGIT.search(sentence):
                     probability = 0.0  # asked for a number; no sentence that holds one
@@ -149,11 +137,6 @@ class Reader:
         for term in self.local.bm25.vocabulary:
             found.setdefault(_stem(term), []).append(term)
         return found
-
-    def signals(self, facet: Facet, hit: Hit) -> dict[str, float]:
-        """The lexical signals of one facet and paper (evals/fit.py reads them)."""
-        sentences = [_Sentence.of(s) for s in [hit.paper.title, *_sentences(hit)]]
-        return self._signals(facet, sentences)[0]
 
     def _signals(self, facet: Facet, sentences: list[_Sentence]) -> tuple[dict[str, float], str]:
         bm25 = self.local.bm25

@@ -3,9 +3,9 @@
 It shapes the answer to its grading (grading.py) and the question's intent
 (search/intent.py). A `partial` answer says first what no paper covers, then gives the
 closest papers as partial matches, each with what it covers. Otherwise: a list of the
-papers that qualify for "which papers" and overview questions (those the reader found
-covering every facet, scoring within a fitted margin of the best; the count said is the
-count listed), two papers side by side for a comparison, the author list for "who
+papers that qualify for "which papers" and overview questions (those scoring within a
+fitted margin of the best whose weakest facet the reader covers at a fitted level; the
+count said is the count listed), two papers side by side for a comparison, the author list for "who
 wrote", and for anything else the sentence that holds the number or name asked for,
 first, or, when no paper stands out (the best two or three within another fitted
 margin), each of them with its best sentence. It cites only the numbered papers it was
@@ -39,7 +39,7 @@ def offline_answer(reading: Question, hits: list[Hit], grading: Grading) -> str:
         lines = [f"- **{h.paper.title}**{_year(h)} [{n}]" for n, h in enumerate(hits, 1)]
         body = f"{_count(hits)}:\n" + "\n".join(lines)
     elif intent.wants_all:
-        listed = listed_papers(hits, grading, fitted()["list_margin"])
+        listed = listed_papers(hits, grading, fitted()["list_margin"], fitted()["list_coverage"])
         body = f"{_count(listed)}:\n" + _lines(question, hits, listed)
     elif intent is Intent.AUTHORS:
         paper = hits[0].paper
@@ -65,12 +65,17 @@ def offline_answer(reading: Question, hits: list[Hit], grading: Grading) -> str:
     return f"{body}\n\n{OFFLINE_NOTE}"
 
 
-def listed_papers(hits: list[Hit], grading: Grading, margin: float) -> list[int]:
-    """The places (1-based) of the papers a list names: those covering every facet, within
-    `margin` of the best fused score; the best one alone when none covers them all."""
+def listed_papers(hits: list[Hit], grading: Grading, margin: float, least: float) -> list[int]:
+    """The places (1-based) of the papers a list names: those within `margin` of the best
+    fused score whose weakest facet the reader gives at least `least` (both fitted); the
+    best one alone when none qualifies."""
     within = set(_within(hits, margin, len(hits)))
-    complete = {p.hit.paper.id for p in grading.complete()}
-    listed = [n for n, hit in enumerate(hits, 1) if n in within and hit.paper.id in complete]
+    weakest = {p.hit.paper.id: p.weakest for p in grading.papers}
+    listed = [
+        n
+        for n, hit in enumerate(hits, 1)
+        if n in within and weakest.get(hit.paper.id, 0.0) >= least
+    ]
     return listed or [1]
 
 

@@ -2,9 +2,10 @@
 
 METRIC is a dotted path into the run's summary: `overall.retrieval_recall@5`,
 `by_type.topic.citation_recall`, `refusal.recall`, `retrieval.bm25.overall.mrr`. A run fails
-when a metric is under its threshold, except for counts of what must not happen and
-latencies (`checks.*`, `latency_ms.*`): there the value is a ceiling, and the run fails
-when it goes over. The thresholds live in one file (evals/thresholds.toml), a table per
+when a metric is under its threshold, except for counts of what must not happen, the two
+wrong gradings and latencies (`checks.*`, `grounding.not_answerable_given_full`,
+`grounding.answerable_not_full`, `latency_ms.*`): there the value is a ceiling, and the
+run fails when it goes over. The thresholds live in one file (evals/thresholds.toml), a table per
 dataset (named by its file, without .jsonl), so CI and people gate on the same numbers.
 """
 
@@ -17,7 +18,12 @@ from pathlib import Path
 from assistant.errors import ThresholdError
 from assistant.evaluation.run import LLM_MODES
 
-CEILINGS = ("checks.", "latency_ms.")
+CEILINGS = (
+    "checks.",
+    "grounding.not_answerable_given_full",
+    "grounding.answerable_not_full",
+    "latency_ms.",
+)
 EXAMPLE = "e.g. overall.retrieval_recall@5=0.9"
 
 
