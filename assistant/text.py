@@ -45,7 +45,7 @@ TOPICLESS = STOPWORDS | frozenset(
     "anyone anybody anything someone somebody something like get gets got try tried "
     "instead actually apply applied applies reach reaches reached help helps helped affect "
     "affects affected evaluate evaluated evaluates evaluating first second third last former "
-    "latter "
+    "latter ok okay say says said tell tells told "
     "paper papers study studies work works propose proposed show shows use used using based "
     "new approach method methods model models result results report reports reported finds found "
     "appear appears article articles author authored authors co coauthor coauthored "

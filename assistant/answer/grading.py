@@ -20,10 +20,12 @@ Its coverage features:
 
 Two kinds of question carry their own evidence: a listing by filters alone ("what has
 Juho Lee worked on?") is `full` whenever anything is found, and a question that names an
-indexed paper by its whole title is `full` when that paper covers what else it asks
-("how does Temperature Scaling help protein folding?" is `partial`). The reader may also
-reorder the first CHOOSE_WITHIN candidates, those covering every facet first, so recall@5
-and @10 never change.
+indexed paper by its whole title is `full` unless it asks about something no indexed
+abstract mentions ("how does Temperature Scaling help protein folding?" is `partial`):
+the words a follow-up asks with ("what does the second one change?") are too plain for
+the reader to hold a named paper to them. The reader may also reorder the first
+CHOOSE_WITHIN candidates, those covering every facet first, so recall@5 and @10 never
+change.
 """
 
 from __future__ import annotations
@@ -121,12 +123,11 @@ def grade(
     read = reader.read(facets, hits if question.wants_all else hits[:READ], coverage)
     if question.topic_free:
         return Grading(Grounding.FULL, facets, tuple(read), None, None), hits
-    if question.named:  # the title is the evidence; what is asked beyond it must be covered
-        named = [p for p in read if "title" in p.hit.found_by]
-        complete = coverage_features(facets, named if together else read, together)
-        covered = complete["weakest"] >= (coverage or logistic("coverage")).threshold
-        grounding = Grounding.FULL if covered else Grounding.PARTIAL
-        return Grading(grounding, facets, tuple(read), None, None, together=together), hits
+    if question.named:  # the title is the evidence; only what no abstract mentions is lacking
+        absent = tuple(f for f in facets if not reader.mentioned(f))
+        grounding = Grounding.PARTIAL if absent else Grounding.FULL
+        graded = Grading(grounding, facets, tuple(read), None, None, absent, together)
+        return graded, hits
     evidence = gather_evidence(hits, reader.local)  # of the ranking, before the reader's pick
     if not question.wants_all and together:
         hits, read = _reordered(hits, read)

@@ -76,7 +76,7 @@ def read_question(text: str, catalog: Catalog) -> Question:
     filters = Filters()
     for read in (_read_authors, _read_dates, _read_sources, _read_years):
         filters, rest = read(filters, rest, catalog)
-    topic_free = bool(filters) and not content_words(rest)
+    topic_free = bool(filters) and not named and not content_words(rest)
     framing = list_phrase(rest)
     if framing:  # "which papers" says nothing about the topic; it only blurs the vector
         rest = _cut(rest, framing)
