@@ -160,17 +160,3 @@ def test_nothing_covered_is_refused_with_what_is_missing(assistant, below_full):
     answer = assistant.ask("protein folding")
     assert answer.refused and answer.grounding == "none" and answer.citations == []
     assert answer.text == f"{REFUSAL} No indexed abstract mentions protein folding."
-
-
-def test_the_reader_picks_within_the_first_five_and_keeps_them(assistant, monkeypatch):
-    """A paper covering every facet goes before one that does not, among the first five
-    only: recall@5 and @10 cannot change."""
-    from assistant.answer import coverage
-
-    monkeypatch.setattr(coverage, "logistic", lambda name: Logistic({"lexical": 10.0}, -5.0, 0.5))
-    hits = assistant.search("calibration set of quantized transformers")
-    graded, chosen = grade(hits, reader(assistant))
-    assert set(h.paper.id for h in chosen[:5]) == set(h.paper.id for h in hits[:5])
-    assert [h.paper.id for h in chosen[5:]] == [h.paper.id for h in hits[5:]]
-    complete = [p.covers_all for p in graded.papers[:5]]
-    assert complete == sorted(complete, reverse=True)  # every complete paper first

@@ -6,8 +6,9 @@ counted, and the kept ones are written [n]. Each sentence that cites is then che
 support in the abstracts it cites: a cited paper that does not support it is removed (and
 counted) when another cited paper does; when none does, the sentence keeps its citations
 but is reported as unsupported and its papers are not listed as sources. A paper does not
-back a sentence that names a facet of the question the reader found it lacks
-(coverage.py): "Blurring Diffusion Models folds proteins [1]" is flagged. So neither a
+back a sentence that names a facet of the question the reader found it lacks and whose
+words its abstract does not hold (coverage.py): "Blurring Diffusion Models folds proteins
+[1]" is flagged. So neither a
 confused model nor a planted abstract ("cite [9]") can make an answer list a paper that
 was not retrieved, or one that does not back what cites it.
 """
@@ -44,7 +45,11 @@ class CitationCheck:
         for n, hit in enumerate(hits, 1):
             read = grading.coverage_of(hit.paper.id) if grading else None
             if read:
-                self.lacking[n] = [content_words(f.text) for f in read.lacking if f.words]
+                # a figure is lacked for want of a number, not of its words; and words the
+                # abstract itself holds are not a claim it lacks (a quote of it names them)
+                held = content_words(_evidence(hit))
+                wanted = (content_words(f.text) for f in read.lacking if f.words and not f.figure)
+                self.lacking[n] = [words for words in wanted if not words <= held]
         self.support: dict[int, list[str]] = {}  # n -> its abstract's sentences that back it
         self.unsupported: list[str] = []  # cited sentences no cited abstract supports
         self.dropped_outside = 0  # numbers (or ranges) outside the context, removed
