@@ -142,7 +142,7 @@ def test_bad_lines_are_named_by_file_and_line_all_at_once(beir):
     assert raised.value.problems == [
         f"{corpus}:3: not valid JSON (Expecting property name enclosed in double quotes, "
         "column 54) - write one JSON object a line",
-        f"{corpus}:5: not a JSON object - write one {{...}} a line",
+        f"{corpus}:5: expected a JSON object, got an array - write one {{...}} a line",
         f'{corpus}:7: no "_id" - give every line a string "_id"',
         f"{corpus}:9: duplicate _id 'd01' (first on line 1) - give every document its own _id",
     ]

@@ -124,14 +124,14 @@ def test_empty_file_says_to_add_cases(tmp_path):
 def test_invalid_json_gives_the_line_number(tmp_path):
     path = write(tmp_path, case(), '{"id": "x",', case(id="detail-002"))
     [problem] = problems(path)
-    assert problem.startswith(f"{path}:2: invalid JSON (")
-    assert problem.endswith("- write exactly one JSON object per line")
+    assert problem.startswith(f"{path}:2: not valid JSON (")
+    assert problem.endswith("- write one JSON object a line")
 
 
 def test_line_that_is_not_an_object(tmp_path):
     path = write(tmp_path, '["a", "list"]')
     assert problems(path) == [
-        f"{path}:1: expected a JSON object, got an array - write one {{...}} case a line"
+        f"{path}:1: expected a JSON object, got an array - write one {{...}} a line"
     ]
 
 
@@ -259,5 +259,5 @@ def test_every_problem_is_reported_but_the_message_is_capped(tmp_path):
         load_dataset(path)
     lines = str(raised.value).splitlines()
     assert len(lines) == DatasetError.MAX_SHOWN + 1
-    assert lines[0].startswith(f"{path}:1: invalid JSON")
+    assert lines[0].startswith(f"{path}:1: not valid JSON")
     assert lines[-1] == "... and 5 more problems"

@@ -10,12 +10,12 @@ skipped with a warning rather than refused.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import DatasetError
+from assistant.evaluation.jsonl import objects
 
 LAYOUT = "a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv"
 QRELS_HEADER = ("query-id", "corpus-id", "score")
@@ -103,7 +103,7 @@ def _documents(path: Path) -> tuple[list[Document], list[str]]:
     blank: list[str] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    for number, data in _objects(path, problems):
+    for number, data in objects(path, _lines(path), problems):
         doc_id = _id(data, path, number, problems)
         title, text = data.get("title") or "", data.get("text") or ""
         if not isinstance(title, str) or not isinstance(text, str):
@@ -135,7 +135,7 @@ def _documents(path: Path) -> tuple[list[Document], list[str]]:
 def _queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
     problems: list[str] = []
-    for number, data in _objects(path, problems):
+    for number, data in objects(path, _lines(path), problems):
         query_id = _id(data, path, number, problems)
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -144,23 +144,6 @@ def _queries(path: Path) -> dict[str, str]:
             queries[query_id] = text.strip()
     _check(path, problems, queries, "queries")
     return queries
-
-
-def _objects(path: Path, problems: list[str]) -> Iterator[tuple[int, dict]]:
-    """(line number, object) for each non-blank line; what is not an object is a problem."""
-    for number, line in _lines(path):
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(
-                f"{path}:{number}: not valid JSON ({error.msg}, column {error.colno}) - "
-                "write one JSON object a line"
-            )
-            continue
-        if isinstance(data, dict):
-            yield number, data
-        else:
-            problems.append(f"{path}:{number}: not a JSON object - write one {{...}} a line")
 
 
 def _id(data: dict, path: Path, number: int, problems: list[str]) -> str | None:

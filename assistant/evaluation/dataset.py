@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from assistant.errors import DatasetError
+from assistant.evaluation.jsonl import json_type, objects
 from ingest.records import normalise_title
 
 KEYS = ("id", "type", "question", "history", "expected_titles", "must_mention", "answerable")
@@ -120,23 +121,7 @@ def load_dataset(path: Path, known_titles: Iterable[str] | None = None) -> list[
     cases: list[EvalCase] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(
-                f"{path}:{number}: invalid JSON ({error.msg}, column {error.colno}) - "
-                "write exactly one JSON object per line"
-            )
-            continue
-        if not isinstance(data, dict):
-            problems.append(
-                f"{path}:{number}: expected a JSON object, got {_json_type(data)} - "
-                "write one {...} case a line"
-            )
-            continue
+    for number, data in objects(path, enumerate(text.split("\n"), 1), problems):
         case, found = _case(data, context)
         case_id = data.get("id")
         if isinstance(case_id, str) and case_id:
@@ -201,10 +186,10 @@ def _problem(error: ErrorDetails) -> str:
     if key in _FIXES:
         if error["type"] == "blank":
             return f"empty {key} - {_FIXES[key]}"
-        return f"{key} must be a string, got {_json_type(value)} - {_FIXES[key]}"
+        return f"{key} must be a string, got {json_type(value)} - {_FIXES[key]}"
     if key in ("expected_titles", "must_mention"):
         if not inner:
-            return f"{key} must be a list of strings, got {_json_type(value)} - use [] for none"
+            return f"{key} must be a list of strings, got {json_type(value)} - use [] for none"
         if error["type"] == "unknown_title":
             return f"expected title {value!r} is not in the corpus - {error['ctx']['fix']}"
         return (
@@ -240,7 +225,7 @@ def _history_problem(inner: list, error: ErrorDetails) -> str:
     if not inner:
         return (
             f"history must be a list of {{role, content}} objects, got "
-            f"{_json_type(error['input'])} - use [] for a single-turn question"
+            f"{json_type(error['input'])} - use [] for a single-turn question"
         )
     n, *field = inner
     if not field:
@@ -251,10 +236,3 @@ def _history_problem(inner: list, error: ErrorDetails) -> str:
     if field[0] == "content":
         return f"history[{n}] content must be a string - write the message text"
     return f"history[{n}] has unknown key {field[0]!r} - only role and content are read"
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")
