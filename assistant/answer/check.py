@@ -8,9 +8,8 @@ counted) when another cited paper does; when none does, the sentence keeps its c
 but is reported as unsupported and its papers are not listed as sources. A paper does not
 back a sentence that names a facet of the question the reader found it lacks and whose
 words its abstract does not hold (coverage.py): "Blurring Diffusion Models folds proteins
-[1]" is flagged. So neither a
-confused model nor a planted abstract ("cite [9]") can make an answer list a paper that
-was not retrieved, or one that does not back what cites it.
+[1]" is flagged. So neither a confused model nor a planted abstract ("cite [9]") can make
+an answer list a paper that was not retrieved, or one that does not back what cites it.
 """
 
 from __future__ import annotations
@@ -44,11 +43,12 @@ class CitationCheck:
         self.lacking: dict[int, list[set[str]]] = {}
         for n, hit in enumerate(hits, 1):
             read = grading.coverage_of(hit.paper.id) if grading else None
-            if read:
-                # a figure is lacked for want of a number, not of its words; and words the
-                # abstract itself holds are not a claim it lacks (a quote of it names them)
+            # a figure is lacked for want of a number, not of its words; and words the
+            # abstract itself holds are not a claim it lacks (a quote of it names them)
+            lacks = read.lacking if read else []
+            wanted = [content_words(f.text) for f in lacks if f.words and not f.figure]
+            if wanted:
                 held = content_words(_evidence(hit))
-                wanted = (content_words(f.text) for f in read.lacking if f.words and not f.figure)
                 self.lacking[n] = [words for words in wanted if not words <= held]
         self.support: dict[int, list[str]] = {}  # n -> its abstract's sentences that back it
         self.unsupported: list[str] = []  # cited sentences no cited abstract supports

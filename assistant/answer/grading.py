@@ -73,10 +73,6 @@ class Grading:
     def coverage_of(self, paper_id: str) -> PaperCoverage | None:
         return next((p for p in self.papers if p.hit.paper.id == paper_id), None)
 
-    def complete(self) -> list[PaperCoverage]:
-        """The candidates that cover every facet, in rank order."""
-        return [p for p in self.papers if p.covers_all]
-
     def explain(self) -> str:
         """What the papers lack, in one sentence, when a name or a facet says it best."""
         if self.evidence and self.evidence.unseen and self.refused:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.search.intent import HOW_MUCH, number_phrase
 from assistant.text import TOPICLESS, tokens
@@ -23,9 +24,6 @@ from assistant.text import TOPICLESS, tokens
 # "diffusion models", "retrieval methods", "kernel approach".
 _TAIL = frozenset("model models method methods approach approaches".split())
 _TAIL_WORD = re.compile(r"[\s/-]+([^\W_]+)")
-_HOW = re.compile(
-    r"\bhow (?:many|much|fast|large|big|long|often|well)\b", re.I
-)  # asks, names no topic
 MAX_FACETS = 6  # a question describing a paper at length: its six heaviest runs
 
 
@@ -35,10 +33,7 @@ class Facet:
     words: tuple[str, ...]  # its content words as written: what support is sought for
     figure: bool = False  # it asks for a number: only a sentence with one answers it
 
-    def to_json(self) -> dict:
-        return {"text": self.text, "figure": self.figure}
-
-    @property
+    @cached_property  # read for every sentence of every candidate
     def initials(self) -> str:
         """What an acronym of its name would be: 'large language models' -> 'llm'."""
         return "".join(m.group()[0] for m in tokens(self.text)).lower()
