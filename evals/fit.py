@@ -55,7 +55,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from assistant.answer.conversation import standalone_question
-from assistant.answer.coverage import FEATURES, Reader
+from assistant.answer.coverage import FEATURES, PaperCoverage, Reader, rescored
 from assistant.answer.evidence import gather_evidence
 from assistant.answer.extractive import CLOSE_AT_MOST, listed_papers
 from assistant.answer.fitted import Logistic
@@ -77,7 +77,7 @@ SEED = 20261129
 STRENGTHS = (1.0, 0.3, 0.1, 0.03)  # C: the inverse strength of the L2 penalty
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 1.0)
 LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)  # the reader's probability, weakest facet
-UNFITTED = Logistic({}, 0.0, 0.5)  # reads the signals; its probabilities are not used
+UNFITTED = Logistic({}, 0.0, 0.5)  # a first reading, for its signals; each fit judges again
 BUNDLED_SETS = frozenset(p.stem for p in DATASETS.glob("*.jsonl"))
 
 
@@ -92,9 +92,8 @@ class Tuned:
     set: str
     case: EvalCase
     hits: Hits
-    reader: Reader
     features: dict[str, float]  # the evidence signals (of the ranking, model-free)
-    signals: list[list[dict[str, float]]]  # per candidate read, per facet
+    reading: list[PaperCoverage]  # the candidates read once; judged again by each model
 
     @property
     def labels_facets(self) -> bool:
@@ -111,11 +110,8 @@ class Tuned:
     def expected(self) -> set[str]:
         return {normalise_title(t) for t in self.case.expected_titles}
 
-    def candidates(self) -> Hits | list:
-        return self.hits if self.hits.question.wants_all else self.hits[:READ]
-
-    def read(self, coverage: Logistic):
-        return self.reader.read(self.hits.question.facets, self.candidates(), coverage)
+    def read(self, coverage: Logistic) -> list[PaperCoverage]:
+        return rescored(self.reading, coverage)
 
 
 def collect(assistant: Assistant, path: Path) -> list[Tuned]:
@@ -129,9 +125,9 @@ def collect(assistant: Assistant, path: Path) -> list[Tuned]:
         if question.topic_free or question.named or not hits:
             continue
         features = gather_evidence(hits, retriever.local).features()
-        tuned = Tuned(path.stem, case, hits, reader, features, [])
-        tuned.signals = [[s.signals for s in p.supports] for p in tuned.read(UNFITTED)]
-        found.append(tuned)
+        candidates = hits if question.wants_all else hits[:READ]
+        reading = reader.read(question.facets, candidates, UNFITTED)
+        found.append(Tuned(path.stem, case, hits, features, reading))
     return found
 
 
@@ -142,9 +138,9 @@ def coverage_pairs(cases: list[Tuned]) -> tuple[np.ndarray, np.ndarray]:
         facets = tuned.hits.question.facets
         missing = [content_words(m) for m in tuned.case.missing_facets]
         expected = tuned.expected
-        for hit, signals in zip(tuned.candidates(), tuned.signals, strict=True):
-            is_expected = normalise_title(hit.paper.title) in expected
-            for facet, signal in zip(facets, signals, strict=True):
+        for read in tuned.reading:
+            is_expected = normalise_title(read.hit.paper.title) in expected
+            for facet, signal in zip(facets, (s.signals for s in read.supports), strict=True):
                 words = content_words(facet.text)
                 # a facet whose words the paper holds is covered as the reader reads it;
                 # what the case names missing is then the combination, not this facet

@@ -101,14 +101,7 @@ class Reader:
         read = []
         for hit in hits:
             sentences = [_Sentence.of(s) for s in [hit.paper.title, *_sentences(hit)]]
-            supports = []
-            for facet in facets:
-                signals, sentence = self._signals(facet, sentences)
-                probability = model.probability(signals)
-                if facet.figure and not _DIGIT.search(sentence):
-                    probability = 0.0  # asked for a number; no sentence that holds one
-                covered = probability >= model.threshold
-                supports.append(Support(facet, probability, covered, sentence, signals))
+            supports = (judged(facet, *self._signals(facet, sentences), model) for facet in facets)
             read.append(PaperCoverage(hit, tuple(supports)))
         return read
 
@@ -157,6 +150,25 @@ class Reader:
             best = float(bool(numbered))
         lexical = sum(weights[i] for i in held_anywhere) / total if facet.words else best
         return {"lexical": lexical, "sentence": best}, best_sentence if best else ""
+
+
+def judged(facet: Facet, signals: dict[str, float], sentence: str, model: Logistic) -> Support:
+    """How a paper stands to a facet, by `model`, from its signals and best sentence."""
+    probability = model.probability(signals)
+    if facet.figure and not _DIGIT.search(sentence):
+        probability = 0.0  # asked for a number; no sentence that holds one
+    return Support(facet, probability, probability >= model.threshold, sentence, signals)
+
+
+def rescored(read: Sequence[PaperCoverage], model: Logistic) -> list[PaperCoverage]:
+    """A reading judged again by another model, its signals kept: what evals/fit.py fits
+    on, without reading every sentence again for each fold."""
+    return [
+        PaperCoverage(
+            p.hit, tuple(judged(s.facet, s.signals, s.sentence, model) for s in p.supports)
+        )
+        for p in read
+    ]
 
 
 def _sentences(hit: Hit) -> list[str]:
